@@ -1,0 +1,23 @@
+// Command guest is the init program of the VM suite's guests: it mounts
+// /proc, /sys and /dev, runs the checks its Spec names, prints their
+// results on the serial console in the vmtest console protocol and powers
+// the machine off. Run as "guest taskset CPULIST PROG ARGS..." it narrows
+// its affinity to CPULIST and executes PROG, like taskset(1).
+package main
+
+import (
+	"fmt"
+	"os"
+)
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == "taskset" {
+		err := taskset(os.Args[2:])
+		fmt.Fprintf(os.Stderr, "taskset: %v\n", err)
+		os.Exit(1)
+	}
+	if err := runInit(); err != nil {
+		fmt.Fprintf(os.Stderr, "vmtest guest: %v\n", err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,181 @@
+package vmtest
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+var (
+	vmFlag        = flag.Bool("vm", false, "boot the QEMU guests of TestVM (needs qemu-system-x86_64 and a kernel, see scripts/vmtest.sh)")
+	vmKernel      = flag.String("vm.kernel", "", "bzImage to boot; empty means ../.cache/vmtest/kernel/boot/vmlinuz-*")
+	vmPresets     = flag.String("vm.presets", "", "comma-separated presets to boot; empty means all")
+	vmGroups      = flag.String("vm.groups", "sysfs,topology,server", "comma-separated check groups (sysfs, topology, server, dump)")
+	vmAccel       = flag.String("vm.accel", "auto", "kvm, tcg, or auto: kvm when a probe guest boots under it")
+	vmTimeout     = flag.Duration("vm.timeout", 4*time.Minute, "hard bound on one boot")
+	vmParallel    = flag.Int("vm.parallel", 2, "guests booted at once")
+	vmSysfsOut    = flag.String("vm.sysfs-out", "", "when set, copy each guest's /sys topology files to DIR/<fixture>/sys")
+	vmKeepConsole = flag.String("vm.console-out", "", "when set, write each guest's console to DIR/<preset>.log")
+)
+
+// TestVM boots every preset and fails on any failed or missing check.
+func TestVM(t *testing.T) {
+	if !*vmFlag {
+		t.Skip("VM suite not requested: run with -vm (scripts/vmtest.sh installs QEMU and the kernel)")
+	}
+	groups := splitList(*vmGroups)
+	if *vmSysfsOut != "" && !slices.Contains(groups, GroupDump) {
+		groups = append(groups, GroupDump)
+	}
+	cfg := Config{Kernel: findKernel(t), Timeout: *vmTimeout, TempDir: t.TempDir()}
+	cfg.Initramfs = buildInitramfs(t, slices.Contains(groups, GroupTopology) || slices.Contains(groups, GroupServer))
+	cfg.Accel = chooseAccel(t, cfg)
+	presets := selectPresets(t)
+	sem := make(chan struct{}, max(1, *vmParallel))
+	for _, p := range presets {
+		t.Run(p.Name, func(t *testing.T) {
+			t.Parallel()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			bootPreset(t, cfg, Spec{Preset: p, Groups: groups})
+		})
+	}
+}
+
+func bootPreset(t *testing.T, cfg Config, spec Spec) {
+	b, err := Run(context.Background(), cfg, spec)
+	t.Logf("preset %s (%s): first guest line after %v, powered off after %v; %d checks reported",
+		spec.Preset.Name, cfg.Accel, b.Ready.Round(time.Millisecond), b.Elapsed.Round(time.Millisecond), len(b.Report.Results))
+	for _, r := range b.Report.Results {
+		t.Logf("  %s %s %s", map[bool]string{true: "PASS", false: "FAIL"}[r.Pass], r.Name, r.Detail)
+	}
+	for _, l := range b.Report.Logs {
+		t.Logf("  log: %s", l)
+	}
+	if *vmKeepConsole != "" {
+		os.MkdirAll(*vmKeepConsole, 0o755)
+		os.WriteFile(filepath.Join(*vmKeepConsole, spec.Preset.Name+".log"), b.Console, 0o644)
+	}
+	if err == nil {
+		err = b.Report.Verify(spec.Checks())
+	}
+	if err != nil {
+		t.Errorf("preset %s: %v\nqemu %s\nconsole tail:\n%s", spec.Preset.Name, err,
+			strings.Join(b.Args, " "), tail(b.Console, 3000))
+		return
+	}
+	if *vmSysfsOut != "" {
+		dir := filepath.Join(*vmSysfsOut, spec.Preset.Fixture)
+		if err := UnpackSysfs(b.Report.Data[SysfsStream], dir); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("sysfs of %s written to %s", spec.Preset.Name, dir)
+	}
+}
+
+func tail(b []byte, n int) string { return string(b[max(0, len(b)-n):]) }
+
+func splitList(s string) []string {
+	var out []string
+	for f := range strings.SplitSeq(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func selectPresets(t *testing.T) []Preset {
+	all := Presets()
+	names := splitList(*vmPresets)
+	if len(names) == 0 {
+		return all
+	}
+	var out []Preset
+	for _, n := range names {
+		i := slices.IndexFunc(all, func(p Preset) bool { return p.Name == n })
+		if i < 0 {
+			t.Fatalf("unknown preset %q", n)
+		}
+		out = append(out, all[i])
+	}
+	return out
+}
+
+// findKernel returns -vm.kernel or the kernel scripts/vmtest.sh unpacked.
+func findKernel(t *testing.T) string {
+	if *vmKernel != "" {
+		return *vmKernel
+	}
+	found, _ := filepath.Glob("../.cache/vmtest/kernel/boot/vmlinuz-*")
+	if len(found) == 0 {
+		t.Fatal("no kernel in ../.cache/vmtest/kernel/boot: run scripts/vmtest.sh or pass -vm.kernel")
+	}
+	k, err := filepath.Abs(found[len(found)-1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// buildInitramfs builds the guest as /init and, when withCorekv, corekv
+// as /bin/corekv, both static, into one archive.
+func buildInitramfs(t *testing.T, withCorekv bool) []byte {
+	dir := t.TempDir()
+	files := []File{{Name: "init", Mode: 0o755, Data: goBuild(t, dir, "./vmtest/guest")}}
+	if withCorekv {
+		files = append(files, File{Name: "bin/corekv", Mode: 0o755, Data: goBuild(t, dir, ".")})
+	}
+	var buf strings.Builder
+	if err := WriteCPIO(&buf, files); err != nil {
+		t.Fatal(err)
+	}
+	return []byte(buf.String())
+}
+
+func goBuild(t *testing.T, dir, pkg string) []byte {
+	out := filepath.Join(dir, "out")
+	start := time.Now()
+	cmd := exec.Command("go", "build", "-trimpath", "-o", out, pkg)
+	cmd.Dir = ".."
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build %s: %v\n%s", pkg, err, msg)
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("built %s: %d bytes in %v", pkg, len(data), time.Since(start).Round(time.Millisecond))
+	return data
+}
+
+// chooseAccel returns -vm.accel, probing KVM when it is "auto".
+func chooseAccel(t *testing.T, cfg Config) string {
+	switch *vmAccel {
+	case "kvm", "tcg":
+		return *vmAccel
+	case "auto":
+	default:
+		t.Fatalf("-vm.accel=%q: want kvm, tcg or auto", *vmAccel)
+	}
+	start := time.Now()
+	if err := ProbeKVM(context.Background(), cfg, 30*time.Second); err != nil {
+		t.Logf("KVM unusable, using TCG (probe took %v): %s", time.Since(start).Round(time.Millisecond), firstLine(err))
+		return "tcg"
+	}
+	t.Logf("KVM probe guest booted in %v: using KVM", time.Since(start).Round(time.Millisecond))
+	return "kvm"
+}
+
+func firstLine(err error) string {
+	s, _, _ := strings.Cut(fmt.Sprint(err), "\n")
+	return s
+}
