@@ -1,6 +1,7 @@
 package vmtest
 
 import (
+	"bytes"
 	"context"
 	"flag"
 	"fmt"
@@ -30,14 +31,30 @@ func TestVM(t *testing.T) {
 	if !*vmFlag {
 		t.Skip("VM suite not requested: run with -vm (scripts/vmtest.sh installs QEMU and the kernel)")
 	}
+	if !slices.Contains([]string{"auto", "kvm", "tcg"}, *vmAccel) {
+		t.Fatalf("-vm.accel=%q: want kvm, tcg or auto", *vmAccel)
+	}
 	groups := splitList(*vmGroups)
 	if *vmSysfsOut != "" && !slices.Contains(groups, GroupDump) {
 		groups = append(groups, GroupDump)
 	}
-	cfg := Config{Kernel: findKernel(t), Timeout: *vmTimeout, TempDir: t.TempDir()}
-	cfg.Initramfs = buildInitramfs(t, slices.Contains(groups, GroupTopology) || slices.Contains(groups, GroupServer))
-	cfg.Accel = chooseAccel(t, cfg)
 	presets := selectPresets(t)
+	cfg := Config{Kernel: findKernel(t), Timeout: *vmTimeout, TempDir: t.TempDir()}
+	dir := t.TempDir()
+	files := []File{{Name: "init", Mode: 0o755, Data: goBuild(t, dir, "./vmtest/guest")}}
+	cfg.Initramfs = cpio(t, files)
+	// The KVM probe boots while corekv builds: both take tens of seconds.
+	accel, probed := make(chan string, 1), make(chan struct{})
+	go func(cfg Config) {
+		defer close(probed)
+		accel <- chooseAccel(t, cfg)
+	}(cfg)
+	t.Cleanup(func() { <-probed }) // a failed build must not end the test under it
+	if slices.Contains(groups, GroupTopology) || slices.Contains(groups, GroupServer) {
+		files = append(files, File{Name: "bin/corekv", Mode: 0o755, Data: goBuild(t, dir, ".")})
+		cfg.Initramfs = cpio(t, files)
+	}
+	cfg.Accel = <-accel
 	sem := make(chan struct{}, max(1, *vmParallel))
 	for _, p := range presets {
 		t.Run(p.Name, func(t *testing.T) {
@@ -125,19 +142,13 @@ func findKernel(t *testing.T) string {
 	return k
 }
 
-// buildInitramfs builds the guest as /init and, when withCorekv, corekv
-// as /bin/corekv, both static, into one archive.
-func buildInitramfs(t *testing.T, withCorekv bool) []byte {
-	dir := t.TempDir()
-	files := []File{{Name: "init", Mode: 0o755, Data: goBuild(t, dir, "./vmtest/guest")}}
-	if withCorekv {
-		files = append(files, File{Name: "bin/corekv", Mode: 0o755, Data: goBuild(t, dir, ".")})
-	}
-	var buf strings.Builder
+// cpio returns files as one initramfs archive.
+func cpio(t *testing.T, files []File) []byte {
+	var buf bytes.Buffer
 	if err := WriteCPIO(&buf, files); err != nil {
 		t.Fatal(err)
 	}
-	return []byte(buf.String())
+	return buf.Bytes()
 }
 
 func goBuild(t *testing.T, dir, pkg string) []byte {
@@ -157,17 +168,14 @@ func goBuild(t *testing.T, dir, pkg string) []byte {
 	return data
 }
 
-// chooseAccel returns -vm.accel, probing KVM when it is "auto".
+// chooseAccel returns -vm.accel, probing KVM when it is "auto". It runs
+// on its own goroutine, so it only logs.
 func chooseAccel(t *testing.T, cfg Config) string {
-	switch *vmAccel {
-	case "kvm", "tcg":
+	if *vmAccel != "auto" {
 		return *vmAccel
-	case "auto":
-	default:
-		t.Fatalf("-vm.accel=%q: want kvm, tcg or auto", *vmAccel)
 	}
 	start := time.Now()
-	if err := ProbeKVM(context.Background(), cfg, 30*time.Second); err != nil {
+	if err := ProbeKVM(context.Background(), cfg, 20*time.Second); err != nil {
 		t.Logf("KVM unusable, using TCG (probe took %v): %s", time.Since(start).Round(time.Millisecond), firstLine(err))
 		return "tcg"
 	}

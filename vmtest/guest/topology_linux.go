@@ -77,13 +77,18 @@ func (g *guest) checkTopology(v vmtest.Variant) error {
 	if err != nil {
 		return err
 	}
+	return g.compareTopology(t, v.Usable(g.layout))
+}
+
+// compareTopology compares t with the layout and the usable CPUs.
+func (g *guest) compareTopology(t *topology, usable []int) error {
 	var c collect
 	g.compareCPUs(t, &c)
 	g.compareNodes(t, &c)
-	if want := v.Usable(g.layout); !slices.Equal(t.Usable, want) {
-		c.addf("usable = %v, want %v", t.Usable, want)
+	if !slices.Equal(t.Usable, usable) {
+		c.addf("usable = %v, want %v", t.Usable, usable)
 	}
-	g.comparePlan(t, v.Usable(g.layout), &c)
+	g.comparePlan(t, usable, &c)
 	return c.err()
 }
 
