@@ -23,6 +23,7 @@ var (
 	vmTimeout     = flag.Duration("vm.timeout", 4*time.Minute, "hard bound on one boot")
 	vmParallel    = flag.Int("vm.parallel", 2, "guests booted at once")
 	vmSysfsOut    = flag.String("vm.sysfs-out", "", "when set, copy each guest's /sys topology files to DIR/<fixture>/sys")
+	vmCorekv      = flag.String("vm.corekv", ".", "package built as the guest's corekv, relative to the module root")
 	vmKeepConsole = flag.String("vm.console-out", "", "when set, write each guest's console to DIR/<preset>.log")
 )
 
@@ -51,7 +52,7 @@ func TestVM(t *testing.T) {
 	}(cfg)
 	t.Cleanup(func() { <-probed }) // a failed build must not end the test under it
 	if slices.Contains(groups, GroupTopology) || slices.Contains(groups, GroupServer) {
-		files = append(files, File{Name: "bin/corekv", Mode: 0o755, Data: goBuild(t, dir, ".")})
+		files = append(files, File{Name: "bin/corekv", Mode: 0o755, Data: goBuild(t, dir, *vmCorekv)})
 		cfg.Initramfs = cpio(t, files)
 	}
 	cfg.Accel = <-accel

@@ -50,7 +50,8 @@ func (g *guest) runGroup(group string) {
 		g.rep.result("sysfs", g.checkSysfs())
 	case vmtest.GroupTopology:
 		for _, v := range g.spec.Preset.Variants() {
-			g.rep.result("topology/"+v.Name, g.checkTopology(v))
+			detail, err := g.checkTopology(v)
+			g.report("topology/"+v.Name, detail, err)
 		}
 	case vmtest.GroupServer:
 		for i, v := range g.spec.Preset.Variants() {

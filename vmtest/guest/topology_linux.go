@@ -72,12 +72,14 @@ func readTopology(v vmtest.Variant) (*topology, error) {
 }
 
 // checkTopology compares `corekv topology --json` under v with the Preset.
-func (g *guest) checkTopology(v vmtest.Variant) error {
+func (g *guest) checkTopology(v vmtest.Variant) (string, error) {
 	t, err := readTopology(v)
 	if err != nil {
-		return err
+		return "", err
 	}
-	return g.compareTopology(t, v.Usable(g.layout))
+	detail := fmt.Sprintf("cpus=%d nodes=%d usable=%s shards=%d",
+		len(t.CPUs), len(t.Nodes), vmtest.FormatList(t.Usable), len(t.Shards))
+	return detail, g.compareTopology(t, v.Usable(g.layout))
 }
 
 // compareTopology compares t with the layout and the usable CPUs.
