@@ -6,6 +6,9 @@
 #   scripts/vmtest.sh [go test flags...]     boot every preset and check it
 #   scripts/vmtest.sh refresh DIR            copy each guest's /sys topology
 #                                            files to DIR/<fixture>/sys
+#                                            (the topology/testdata layout;
+#                                            use an empty DIR, then diff or
+#                                            rsync -a --delete it over)
 #   scripts/vmtest.sh fetch                  only install QEMU and the kernel
 #
 # Extra arguments go to the test binary, for example
@@ -44,7 +47,7 @@ fetch_kernel() {
 	fi
 	mkdir -p "$cache"
 	rm -rf "$cache/kernel" "$cache"/*.deb
-	(cd "$cache" && apt-get download -qq "$pkg")
+	(cd "$cache" && apt-get download -qq -o APT::Sandbox::User=root "$pkg")
 	dpkg -x "$cache/$pkg"_*.deb "$cache/kernel"
 	rm -f "$cache"/*.deb
 	echo "$pkg" >"$cache/kernel/.package"

@@ -8,4 +8,6 @@
 // console protocol described at Prefix, which ParseConsole reads back.
 // The suite itself is TestVM, run with `go test ./vmtest -run TestVM -vm`
 // or scripts/vmtest.sh, which also installs QEMU and fetches the kernel.
+// `scripts/vmtest.sh refresh DIR` writes each guest's /sys/devices/system
+// topology files to DIR/<fixture>/sys, the layout of topology/testdata.
 package vmtest
