@@ -92,7 +92,7 @@ func (s Spec) Checks() []string {
 			}
 		case GroupServer:
 			for _, v := range s.Preset.Variants() {
-				for _, c := range serverChecks() {
+				for _, c := range ServerChecks() {
 					names = append(names, "server/"+v.Name+"/"+c)
 				}
 			}
@@ -101,9 +101,9 @@ func (s Spec) Checks() []string {
 	return names
 }
 
-// serverChecks names the checks run against each corekv started in a guest.
-func serverChecks() []string {
-	return []string{"start", "pin", "http1", "h2c", "upgrade", "spread"}
+// ServerChecks names the checks run against each corekv started in a guest.
+func ServerChecks() []string {
+	return []string{"start", "pin", "http1", "h2c", "upgrade", "spread", "stop"}
 }
 
 // Validate reports whether s names a valid preset and known groups.

@@ -48,16 +48,11 @@ func (g *guest) checkServer(v vmtest.Variant, port int) {
 	srv, err := startServer(v, port)
 	g.rep.result(prefix+"start", err)
 	if err != nil {
-		for _, name := range []string{"pin", "http1", "h2c", "upgrade", "spread"} {
+		for _, name := range vmtest.ServerChecks()[1:] {
 			g.rep.fail(prefix+name, errors.New("server did not start"))
 		}
 		return
 	}
-	defer func() {
-		if err := srv.stop(); err != nil {
-			g.rep.log("%s: stop: %v", prefix, err)
-		}
-	}()
 	detail, err := g.checkPin(srv, v)
 	g.report(prefix+"pin", detail, err)
 	g.rep.result(prefix+"http1", checkAPI(h1Client(), srv.addr, 1))
@@ -65,6 +60,7 @@ func (g *guest) checkServer(v vmtest.Variant, port int) {
 	g.rep.result(prefix+"upgrade", checkUpgrade(srv.addr))
 	detail, err = checkSpread(srv.addr)
 	g.report(prefix+"spread", detail, err)
+	g.rep.result(prefix+"stop", srv.stop())
 	if err != nil {
 		g.rep.log("%s: server output: %q", prefix, srv.out.tail(2000))
 	}
@@ -105,12 +101,15 @@ func startServer(v vmtest.Variant, port int) (*server, error) {
 	}
 }
 
-// stop sends SIGTERM and waits; after 15 s it kills.
+// stop sends SIGTERM and waits for a clean exit; after 15 s it kills.
 func (s *server) stop() error {
 	s.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case err := <-s.done:
-		return err
+		if err != nil {
+			return fmt.Errorf("exit after SIGTERM: %w: %q", err, s.out.tail(500))
+		}
+		return nil
 	case <-time.After(15 * time.Second):
 		s.cmd.Process.Kill()
 		<-s.done
