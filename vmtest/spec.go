@@ -101,7 +101,8 @@ func (s Spec) Checks() []string {
 	return names
 }
 
-// ServerChecks names the checks run against each corekv started in a guest.
+// ServerChecks names the checks run against each corekv started in a guest,
+// "start" first.
 func ServerChecks() []string {
 	return []string{"start", "pin", "http1", "h2c", "upgrade", "spread", "stop"}
 }
