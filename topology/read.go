@@ -56,6 +56,9 @@ func readFacts(root string) (*facts, error) {
 		return nil, err
 	}
 	for _, c := range f.online {
+		if _, ok := f.onlineFlag[c]; !ok {
+			continue // no cpuN directory: build reports it
+		}
 		if f.cpus[c], err = f.readCPU(c); err != nil {
 			return nil, err
 		}
