@@ -1,0 +1,170 @@
+package schedule
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+)
+
+// fakeClock advances only when slept on or told to.
+type fakeClock struct {
+	now    time.Time
+	sleeps int
+}
+
+func (c *fakeClock) Now() time.Time        { return c.now }
+func (c *fakeClock) Sleep(d time.Duration) { c.now = c.now.Add(d); c.sleeps++ }
+
+var t0 = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+
+func TestPlanTotalAndLanes(t *testing.T) {
+	tests := []struct {
+		name  string
+		in    Plan
+		want  int
+		lanes []int
+	}{
+		{"1000/s for 1s", Plan{Start: t0, Rate: 1000, Duration: time.Second}, 1000, []int{1000}},
+		{"3/s for 1s", Plan{Start: t0, Rate: 3, Duration: time.Second}, 3, []int{3}},
+		{"uneven lanes", Plan{Start: t0, Rate: 10, Duration: time.Second, Lanes: 4}, 10, []int{3, 3, 2, 2}},
+		{"more lanes than requests", Plan{Start: t0, Rate: 2, Duration: time.Second, Lanes: 4}, 2, []int{1, 1, 0, 0}},
+		{"fractional rate", Plan{Start: t0, Rate: 2.5, Duration: 2 * time.Second}, 5, []int{5}},
+		{"zero rate", Plan{Start: t0, Duration: time.Second}, 0, []int{0}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.in.Total(); got != tc.want {
+				t.Fatalf("Total() = %d, want %d", got, tc.want)
+			}
+			for lane, want := range tc.lanes {
+				if got := tc.in.Count(lane); got != want {
+					t.Errorf("Count(%d) = %d, want %d", lane, got, want)
+				}
+			}
+		})
+	}
+}
+
+func TestPlanLanesInterleave(t *testing.T) {
+	p := Plan{Start: t0, Rate: 1000, Duration: 50 * time.Millisecond, Lanes: 3}
+	seen := map[time.Duration]bool{}
+	for lane := range 3 {
+		for i := range p.Count(lane) {
+			seen[p.At(lane, i).Sub(t0)] = true
+		}
+	}
+	if len(seen) != p.Total() {
+		t.Fatalf("lanes cover %d distinct times, want %d", len(seen), p.Total())
+	}
+	for g := range p.Total() {
+		if d := time.Duration(g) * time.Millisecond; !seen[d] {
+			t.Errorf("no lane sends the request due at %v", d)
+		}
+	}
+}
+
+// collect runs lane 0 of p on c and returns every Due handed out, and the
+// batch sizes; stall, when set, is called after each batch.
+func collect(t *testing.T, p Plan, c *fakeClock, maxBatch int, stall func(batch int)) ([]Due, []int) {
+	t.Helper()
+	var all []Due
+	var sizes []int
+	err := Run(context.Background(), p, 0, c, maxBatch, func(b []Due) error {
+		all = append(all, b...)
+		sizes = append(sizes, len(b))
+		if stall != nil {
+			stall(len(sizes))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	return all, sizes
+}
+
+func TestRunOnTime(t *testing.T) {
+	p := Plan{Start: t0, Rate: 1000, Duration: 100 * time.Millisecond}
+	c := &fakeClock{now: t0}
+	all, sizes := collect(t, p, c, 16, nil)
+	if len(all) != 100 {
+		t.Fatalf("Run handed out %d requests, want 100", len(all))
+	}
+	for i, d := range all {
+		if d.Index != i || !d.Intended.Equal(p.At(0, i)) || d.Late != 0 {
+			t.Errorf("request %d = %+v, want index %d at %v, not late", i, d, i, p.At(0, i).Sub(t0))
+		}
+		if sizes[i] != 1 {
+			t.Errorf("batch %d holds %d requests, want 1 on an idle client", i, sizes[i])
+		}
+	}
+	if got := c.now.Sub(t0); got != 99*time.Millisecond {
+		t.Errorf("Run ended at %v, want at the last intended time 99ms", got)
+	}
+}
+
+func TestRunCatchesUpAfterStall(t *testing.T) {
+	p := Plan{Start: t0, Rate: 1000, Duration: 100 * time.Millisecond}
+	c := &fakeClock{now: t0}
+	// The fifth send blocks for 10.5ms: the client falls behind by ten
+	// requests and must send them at once, each keeping its intended time.
+	all, sizes := collect(t, p, c, 4, func(batch int) {
+		if batch == 5 {
+			c.now = c.now.Add(10*time.Millisecond + 500*time.Microsecond)
+		}
+	})
+	if len(all) != 100 {
+		t.Fatalf("Run handed out %d requests, want 100", len(all))
+	}
+	for i, d := range all {
+		if d.Index != i || !d.Intended.Equal(p.At(0, i)) {
+			t.Fatalf("request %d = %+v, want index %d intended at %v", i, d, i, p.At(0, i).Sub(t0))
+		}
+	}
+	// Requests 5-14 were due during the stall; the clock was 14.5ms when
+	// the client came back, so they went out in batches of at most 4, all
+	// at 14.5ms, late by 14.5ms minus their intended time.
+	wantSizes := []int{1, 1, 1, 1, 1, 4, 4, 2, 1}
+	for i, w := range wantSizes {
+		if sizes[i] != w {
+			t.Fatalf("batch sizes %v, want %v at first", sizes[:len(wantSizes)], wantSizes)
+		}
+	}
+	back := 14*time.Millisecond + 500*time.Microsecond
+	for i := 5; i <= 14; i++ {
+		if want := back - time.Duration(i)*time.Millisecond; all[i].Late != want {
+			t.Errorf("request %d late by %v, want %v", i, all[i].Late, want)
+		}
+	}
+	if all[15].Late != 0 || all[4].Late != 0 {
+		t.Errorf("requests 4 and 15 late by %v and %v, want on time", all[4].Late, all[15].Late)
+	}
+}
+
+func TestRunStops(t *testing.T) {
+	p := Plan{Start: t0, Rate: 1000, Duration: time.Second}
+	boom := errors.New("boom")
+	c := &fakeClock{now: t0}
+	calls := 0
+	err := Run(context.Background(), p, 0, c, 1, func([]Due) error {
+		if calls++; calls == 3 {
+			return boom
+		}
+		return nil
+	})
+	if !errors.Is(err, boom) || calls != 3 {
+		t.Errorf("Run with a failing send = %v after %d calls, want boom after 3", err, calls)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	calls = 0
+	err = Run(ctx, p, 0, &fakeClock{now: t0}, 1, func([]Due) error {
+		if calls++; calls == 2 {
+			cancel()
+		}
+		return nil
+	})
+	if !errors.Is(err, context.Canceled) || calls != 2 {
+		t.Errorf("Run with a cancelled context = %v after %d calls, want Canceled after 2", err, calls)
+	}
+}
