@@ -1,0 +1,14 @@
+//go:build !linux
+
+package proccpu
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"time"
+)
+
+func processImpl(pid int) (time.Duration, error) {
+	return 0, fmt.Errorf("read CPU time of process %d on %s: %w", pid, runtime.GOOS, errors.ErrUnsupported)
+}
