@@ -1,0 +1,118 @@
+// Package server builds corekv from the module's source and runs one
+// instance of it, confined to given CPUs with taskset, for a benchmark
+// round: start, wait until it answers, read its /stats and CPU time, stop.
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ModuleRoot returns the directory of the Go module that holds the
+// current directory (go env GOMOD), where corekv's main package lives.
+func ModuleRoot(ctx context.Context) (string, error) {
+	out, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
+	if err != nil {
+		return "", fmt.Errorf("go env GOMOD: %w", err)
+	}
+	mod := strings.TrimSpace(string(out))
+	if mod == "" || mod == "/dev/null" {
+		return "", errors.New("not inside a Go module: run bench from the corekv source tree or pass a server binary")
+	}
+	return filepath.Dir(mod), nil
+}
+
+// Build compiles the main package at the root of module into
+// dir/corekv and returns its path.
+func Build(ctx context.Context, module, dir string) (string, error) {
+	bin := filepath.Join(dir, "corekv")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, ".")
+	cmd.Dir = module
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build corekv in %s: %w\n%s", module, err, out)
+	}
+	return bin, nil
+}
+
+// Stats is the part of the server's GET /stats that bench reports.
+type Stats struct {
+	Engine     string       `json:"engine"`
+	GOMAXPROCS int          `json:"gomaxprocs"`
+	Shards     []ShardStats `json:"shards"`
+}
+
+// ShardStats is one shard's line of /stats.
+type ShardStats struct {
+	Shard    int   `json:"shard"`
+	CPU      int   `json:"cpu"`
+	Node     int   `json:"node"`
+	Pinned   bool  `json:"pinned"`
+	TID      int   `json:"tid"`
+	Accepted int64 `json:"accepted"`
+	Open     int64 `json:"open"`
+	Requests int64 `json:"requests"`
+}
+
+// FetchStats reads GET /stats from the server at addr (host:port).
+func FetchStats(ctx context.Context, addr string) (*Stats, error) {
+	var st Stats
+	if err := getJSON(ctx, "http://"+addr+"/stats", &st); err != nil {
+		return nil, err
+	}
+	return &st, nil
+}
+
+func getJSON(ctx context.Context, url string, v any) error {
+	body, status, err := get(ctx, url)
+	if err != nil {
+		return err
+	}
+	if status != http.StatusOK {
+		return fmt.Errorf("GET %s: status %d", url, status)
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return fmt.Errorf("GET %s: %w", url, err)
+	}
+	return nil
+}
+
+func get(ctx context.Context, url string) ([]byte, int, error) {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, 0, err
+	}
+	client := http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	return body, resp.StatusCode, err
+}
+
+// FreePort returns a TCP port on host that nothing listens on now.
+func FreePort(host string) (int, error) {
+	ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	_, port, err := net.SplitHostPort(ln.Addr().String())
+	if err != nil {
+		return 0, err
+	}
+	return strconv.Atoi(port)
+}
