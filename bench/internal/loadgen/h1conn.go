@@ -18,9 +18,9 @@ const bufSize = 64 << 10
 // Connection: close.
 var errServerClosed = errors.New("server closed the connection")
 
-// h1Lane is one HTTP/1.1 connection. In open loop a writer goroutine
-// sends on schedule while the caller's goroutine reads the answers in
-// order; each has its own recorder.
+// h1Lane is one HTTP/1.1 connection. In open loop the pacer writes
+// (send) while a reader goroutine reads the answers in order; each has its
+// own recorder.
 type h1Lane struct {
 	cfg  Config
 	w    *workload.Workload
@@ -30,6 +30,11 @@ type h1Lane struct {
 	rrec *recorder // the reader's: answers
 	wrec *recorder // the writer's: sends and their lateness
 	buf  []byte
+
+	// open loop
+	queue    chan pending  // sent, awaiting answers, in order
+	done     chan struct{} // closed when the reader is through
+	writeErr error
 }
 
 func dialH1(ctx context.Context, cfg Config, w *workload.Workload, seed uint64) (*h1Lane, error) {
@@ -65,33 +70,45 @@ type pending struct {
 	at time.Time
 }
 
-func (l *h1Lane) open(ctx context.Context, plan schedule.Plan, lane int) {
-	_ = l.nc.SetDeadline(plan.Start.Add(plan.Duration + l.cfg.Timeout))
-	queue := make(chan pending, l.cfg.MaxInFlight)
+func (l *h1Lane) start(ctx context.Context, deadline time.Time) {
+	_ = l.nc.SetDeadline(deadline)
+	l.queue = make(chan pending, l.cfg.MaxInFlight)
+	l.done = make(chan struct{})
 	go func() {
-		defer close(queue)
-		_ = schedule.Run(ctx, plan, lane, l.cfg.Clock, maxBatch, func(batch []schedule.Due) error {
-			l.buf = l.buf[:0]
-			for _, d := range batch {
-				op := l.gen.Next()
-				l.buf = l.appendOp(l.buf, op)
-				queue <- pending{op: op, at: d.Intended}
-				l.wrec.lateBy(d.Late)
+		defer close(l.done)
+		var broken error
+		for p := range l.queue {
+			if broken == nil {
+				broken = l.answer(p.op, p.at)
 			}
-			l.wrec.sent += int64(len(batch))
-			_, err := l.nc.Write(l.buf)
-			return err // the reader sees the broken connection too
-		})
+			if broken != nil {
+				l.rrec.lost(p.op, broken)
+			}
+		}
 	}()
-	var broken error
-	for p := range queue {
-		if broken == nil {
-			broken = l.answer(p.op, p.at)
-		}
-		if broken != nil {
-			l.rrec.lost(p.op, broken)
-		}
+}
+
+// send writes the batch's requests in one write and queues them for the
+// reader. After a failed write it writes no more: the reader finds the
+// connection broken, or the answers missing at the deadline.
+func (l *h1Lane) send(batch []schedule.Due) {
+	l.buf = l.buf[:0]
+	for _, d := range batch {
+		op := l.gen.Next()
+		l.buf = l.appendOp(l.buf, op)
+		l.queue <- pending{op: op, at: d.Intended}
+		l.wrec.lateBy(d.Late)
 	}
+	if l.writeErr != nil {
+		return
+	}
+	l.wrec.sent += int64(len(batch))
+	_, l.writeErr = l.nc.Write(l.buf)
+}
+
+func (l *h1Lane) finish() {
+	close(l.queue)
+	<-l.done
 }
 
 // answer reads the answer to op, sent (or due) at at, and records it. It

@@ -25,6 +25,11 @@ type h2cLane struct {
 	w       *workload.Workload
 	tr      *http2.Transport
 	streams []*h2cStream
+
+	// open loop
+	queue  chan time.Time // due times waiting for a free stream
+	wg     sync.WaitGroup
+	cancel context.CancelFunc
 }
 
 type h2cStream struct {
@@ -119,30 +124,32 @@ func (s *h2cStream) run(ctx context.Context, op workload.Op, at time.Time) {
 	s.rec.answer(op, status, body, now.Sub(at), now)
 }
 
-// open feeds due times from the schedule to the streams; a request waits
-// in the queue while every stream is busy, and that wait counts as
+// start starts the streams, which take due times from the queue; a
+// request waits there while every stream is busy, and that wait counts as
 // lateness.
-func (l *h2cLane) open(ctx context.Context, plan schedule.Plan, lane int) {
-	ctx, cancel := context.WithDeadline(ctx, plan.Start.Add(plan.Duration+l.cfg.Timeout))
-	defer cancel()
-	queue := make(chan time.Time, l.cfg.MaxInFlight)
-	var wg sync.WaitGroup
+func (l *h2cLane) start(ctx context.Context, deadline time.Time) {
+	ctx, l.cancel = context.WithDeadline(ctx, deadline)
+	l.queue = make(chan time.Time, l.cfg.MaxInFlight)
 	for _, s := range l.streams {
-		wg.Go(func() {
-			for at := range queue {
+		l.wg.Go(func() {
+			for at := range l.queue {
 				s.rec.lateBy(l.cfg.Clock.Now().Sub(at))
 				s.run(ctx, s.gen.Next(), at)
 			}
 		})
 	}
-	_ = schedule.Run(ctx, plan, lane, l.cfg.Clock, maxBatch, func(batch []schedule.Due) error {
-		for _, d := range batch {
-			queue <- d.Intended
-		}
-		return nil
-	})
-	close(queue)
-	wg.Wait()
+}
+
+func (l *h2cLane) send(batch []schedule.Due) {
+	for _, d := range batch {
+		l.queue <- d.Intended
+	}
+}
+
+func (l *h2cLane) finish() {
+	close(l.queue)
+	l.wg.Wait()
+	l.cancel()
 }
 
 func (l *h2cLane) closed(ctx context.Context, end time.Time, next func() (workload.Op, bool)) {

@@ -21,7 +21,9 @@ const maxBatch = 256
 // Run runs one step against the server: it connects cfg.Conns fresh
 // connections, sends w's operations (open loop when step.Rate > 0, closed
 // loop otherwise) for step.Duration, waits for the answers, and closes the
-// connections. Generators are seeded from seed, so equal seeds draw equal
+// connections. In open loop one goroutine paces every connection's sends
+// (schedule.Run), and sleeps in a system call between them (see
+// schedule.Wall): keep GOMAXPROCS at least 2. Generators are seeded from seed, so equal seeds draw equal
 // operations. Failed requests are counted in the Result; Run itself fails
 // only when it cannot connect.
 func Run(ctx context.Context, cfg Config, w *workload.Workload, step Step, seed uint64) (*Result, error) {
@@ -38,19 +40,27 @@ func Run(ctx context.Context, cfg Config, w *workload.Workload, step Step, seed 
 	}
 	defer closeAll(lanes)
 	start := cfg.Clock.Now().Add(startDelay)
-	plan := schedule.Plan{Start: start, Rate: step.Rate, Duration: step.Duration, Lanes: len(lanes)}
-	var wg sync.WaitGroup
-	for i, l := range lanes {
-		wg.Go(func() {
-			if step.Rate > 0 {
-				l.open(ctx, plan, i)
-				return
-			}
-			cfg.Clock.Sleep(start.Sub(cfg.Clock.Now()))
-			l.closed(ctx, start.Add(step.Duration), nil)
+	if step.Rate > 0 {
+		plan := schedule.Plan{Start: start, Rate: step.Rate, Duration: step.Duration, Lanes: len(lanes)}
+		deadline := start.Add(step.Duration + cfg.Timeout)
+		for _, l := range lanes {
+			l.start(ctx, deadline)
+		}
+		_ = schedule.Run(ctx, plan, cfg.Clock, maxBatch, func(i int, batch []schedule.Due) error {
+			lanes[i].send(batch)
+			return nil
 		})
+		for _, l := range lanes {
+			l.finish()
+		}
+	} else {
+		cfg.Clock.Sleep(start.Sub(cfg.Clock.Now()))
+		var wg sync.WaitGroup
+		for _, l := range lanes {
+			wg.Go(func() { l.closed(ctx, start.Add(step.Duration), nil) })
+		}
+		wg.Wait()
 	}
-	wg.Wait()
 	var recs []*recorder
 	for _, l := range lanes {
 		recs = append(recs, l.recorders()...)
@@ -109,9 +119,16 @@ func preloadKeys(w *workload.Workload, lane, lanes, keys int) func() (workload.O
 }
 
 // lane is one connection's load: an HTTP/1.1 connection or an h2c
-// connection with its streams.
+// connection with its streams. In open loop one pacer goroutine calls
+// send for every lane, between start and finish.
 type lane interface {
-	open(ctx context.Context, plan schedule.Plan, lane int)
+	// start gets the lane ready to send until deadline (and to give up
+	// on answers after it).
+	start(ctx context.Context, deadline time.Time)
+	// send sends the requests now due on the lane.
+	send(batch []schedule.Due)
+	// finish waits until every request sent is answered or given up.
+	finish()
 	// closed sends until end; next, when set, replaces the generator and
 	// ends the lane when it runs dry.
 	closed(ctx context.Context, end time.Time, next func() (workload.Op, bool))

@@ -52,7 +52,10 @@ type Settings struct {
 	WarmupS     float64 `json:"warmup_s"`
 	MaxLateness float64 `json:"max_lateness_us"`
 	Target      string  `json:"target,omitempty"`
-	Seed        uint64  `json:"seed"`
+	// CalibratedRate is the closed-loop throughput the automatic rates
+	// are fractions of, 0 when the rates were given.
+	CalibratedRate float64 `json:"calibrated_rate,omitempty"`
+	Seed           uint64  `json:"seed"`
 }
 
 // Config is one compared configuration.

@@ -17,14 +17,20 @@ type Clock interface {
 	Sleep(d time.Duration)
 }
 
-// Wall is the real clock.
+// Wall is the real clock. Its Sleep is precise to the kernel's wake-up
+// latency (tens of microseconds) where time.Sleep is not: the Go runtime
+// waits for timers in epoll_wait, whose timeout counts whole
+// milliseconds, so time.Sleep(50µs) on an idle process sleeps about 1ms.
+// Wall.Sleep sleeps in the nanosleep system call instead (on Linux), which
+// holds the goroutine's P meanwhile: give the runtime a spare P
+// (GOMAXPROCS above the number of goroutines that must keep running).
 type Wall struct{}
 
 // Now returns time.Now().
 func (Wall) Now() time.Time { return time.Now() }
 
-// Sleep calls time.Sleep.
-func (Wall) Sleep(d time.Duration) { time.Sleep(d) }
+// Sleep sleeps for d.
+func (Wall) Sleep(d time.Duration) { sleepImpl(d) }
 
 // Plan fixes the intended send time of every request of a constant-rate
 // run: request g (counting from 0 over all lanes) is due at
@@ -82,35 +88,45 @@ type Due struct {
 	Late     time.Duration // how long after Intended it was handed out
 }
 
-// Run hands lane's requests to send as they fall due, until all are sent
-// or ctx is done. Each call of send gets every request due by then, up to
-// maxBatch, so a client that fell behind catches up in batches while
-// every request keeps its intended time; Late records by how much it
-// fell behind. Run sleeps on c until the next request is due. It returns
-// ctx's error or the first error from send. send must not keep the slice.
-func Run(ctx context.Context, p Plan, lane int, c Clock, maxBatch int, send func([]Due) error) error {
-	n := p.Count(lane)
-	batch := make([]Due, 0, max(maxBatch, 1))
-	for i := 0; i < n; {
+// Run hands every request of the plan to send as it falls due, from one
+// goroutine, until all are sent or ctx is done. Each wake-up gathers the
+// requests due by then, at most maxBatch per lane, and calls send once
+// per lane that has some, lanes in order, each batch in order. A pacer
+// that fell behind thus catches up in batches while every request keeps
+// its intended time; Late records by how much it fell behind. Between
+// requests Run sleeps on c. It returns ctx's error or the first error from
+// send. send must not keep the slice.
+func Run(ctx context.Context, p Plan, c Clock, maxBatch int, send func(lane int, batch []Due) error) error {
+	total, lanes := p.Total(), p.lanes()
+	maxBatch = max(maxBatch, 1)
+	batches := make([][]Due, lanes)
+	for g := 0; g < total; {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		now := c.Now()
-		next := p.At(lane, i)
-		if next.After(now) {
+		if next := p.Start.Add(p.due(g)); next.After(now) {
 			c.Sleep(next.Sub(now))
 			continue
 		}
-		batch = batch[:0]
-		for ; i < n && len(batch) < cap(batch); i++ {
-			at := p.At(lane, i)
+		full := false
+		for ; g < total && !full; g++ {
+			at := p.Start.Add(p.due(g))
 			if at.After(now) {
 				break
 			}
-			batch = append(batch, Due{Index: i, Intended: at, Late: now.Sub(at)})
+			lane := g % lanes
+			batches[lane] = append(batches[lane], Due{Index: g / lanes, Intended: at, Late: now.Sub(at)})
+			full = len(batches[lane]) == maxBatch
 		}
-		if err := send(batch); err != nil {
-			return err
+		for lane, b := range batches {
+			if len(b) == 0 {
+				continue
+			}
+			if err := send(lane, b); err != nil {
+				return err
+			}
+			batches[lane] = b[:0]
 		}
 	}
 	return nil

@@ -70,7 +70,10 @@ func collect(t *testing.T, p Plan, c *fakeClock, maxBatch int, stall func(batch 
 	t.Helper()
 	var all []Due
 	var sizes []int
-	err := Run(context.Background(), p, 0, c, maxBatch, func(b []Due) error {
+	err := Run(context.Background(), p, c, maxBatch, func(lane int, b []Due) error {
+		if lane != 0 {
+			t.Fatalf("send to lane %d of a one-lane plan", lane)
+		}
 		all = append(all, b...)
 		sizes = append(sizes, len(b))
 		if stall != nil {
@@ -147,7 +150,7 @@ func TestRunStops(t *testing.T) {
 	boom := errors.New("boom")
 	c := &fakeClock{now: t0}
 	calls := 0
-	err := Run(context.Background(), p, 0, c, 1, func([]Due) error {
+	err := Run(context.Background(), p, c, 1, func(int, []Due) error {
 		if calls++; calls == 3 {
 			return boom
 		}
@@ -158,7 +161,7 @@ func TestRunStops(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	calls = 0
-	err = Run(ctx, p, 0, &fakeClock{now: t0}, 1, func([]Due) error {
+	err = Run(ctx, p, &fakeClock{now: t0}, 1, func(int, []Due) error {
 		if calls++; calls == 2 {
 			cancel()
 		}
@@ -166,5 +169,46 @@ func TestRunStops(t *testing.T) {
 	})
 	if !errors.Is(err, context.Canceled) || calls != 2 {
 		t.Errorf("Run with a cancelled context = %v after %d calls, want Canceled after 2", err, calls)
+	}
+}
+
+func TestRunLanes(t *testing.T) {
+	p := Plan{Start: t0, Rate: 1000, Duration: 30 * time.Millisecond, Lanes: 3}
+	c := &fakeClock{now: t0}
+	got := make([][]Due, 3)
+	calls := 0
+	err := Run(context.Background(), p, c, 2, func(lane int, b []Due) error {
+		calls++
+		got[lane] = append(got[lane], b...)
+		if calls == 2 { // a 5.5ms stall after the second request
+			c.now = c.now.Add(5*time.Millisecond + 500*time.Microsecond)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for lane, ds := range got {
+		if len(ds) != p.Count(lane) {
+			t.Fatalf("lane %d got %d requests, want %d", lane, len(ds), p.Count(lane))
+		}
+		for i, d := range ds {
+			if d.Index != i || !d.Intended.Equal(p.At(lane, i)) {
+				t.Fatalf("lane %d request %d = %+v, want index %d at %v", lane, i, d, i, p.At(lane, i).Sub(t0))
+			}
+			want := time.Duration(0)
+			if g := i*3 + lane; g >= 2 && g <= 6 { // due at 2-6ms, handed out at 6.5ms
+				want = 6*time.Millisecond + 500*time.Microsecond - time.Duration(g)*time.Millisecond
+			}
+			if d.Late != want {
+				t.Errorf("lane %d request %d late by %v, want %v", lane, i, d.Late, want)
+			}
+		}
+	}
+	// Requests 0 and 1 alone; at 6.5ms, 2-6 are due, but lane 2's batch
+	// is full (maxBatch 2) with 2 and 5: lanes 0, 1, 2 get [3], [4], [2 5];
+	// then 6 alone, then one call each for 7-29.
+	if want := 2 + 3 + 1 + 23; calls != want {
+		t.Errorf("send called %d times, want %d", calls, want)
 	}
 }

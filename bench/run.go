@@ -1,0 +1,218 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/url"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+
+	"github.com/corekv/corekv/affinity"
+	"github.com/corekv/corekv/bench/internal/chart"
+	"github.com/corekv/corekv/bench/internal/loadgen"
+	"github.com/corekv/corekv/bench/internal/report"
+	"github.com/corekv/corekv/bench/internal/server"
+	"github.com/corekv/corekv/bench/internal/suite"
+	"github.com/corekv/corekv/bench/internal/workload"
+	"github.com/corekv/corekv/topology"
+)
+
+// run places bench and the servers on their CPUs, builds the server if
+// needed, runs the comparison and writes its results.
+func run(ctx context.Context, c *cli, stdout, stderr io.Writer) error {
+	logf := func(format string, args ...any) { fmt.Fprintf(stderr, "bench: "+format+"\n", args...) }
+	cfg, err := c.suiteConfig()
+	if err != nil {
+		return err
+	}
+	cfg.Logf = logf
+	if cfg.ClientCPUs, cfg.ServerCPUs, err = c.placement(logf); err != nil {
+		return err
+	}
+	if err := affinity.Confine(cfg.ClientCPUs); err != nil {
+		return fmt.Errorf("confine bench to CPUs %s: %w", topology.FormatCPUList(cfg.ClientCPUs), err)
+	}
+	// One P more than CPUs: the open-loop pacer holds one while it sleeps
+	// in nanosleep (see schedule.Wall).
+	runtime.GOMAXPROCS(len(cfg.ClientCPUs) + 1)
+	if cfg.Target == "" && cfg.Bin == "" {
+		bin, cleanup, err := buildServer(ctx)
+		if err != nil {
+			return err
+		}
+		defer cleanup()
+		cfg.Bin = bin
+	}
+	if isTerminal(stdout) {
+		cfg.Progress = newBar(stdout).update
+	}
+	r, runErr := suite.Run(ctx, cfg)
+	if r == nil {
+		return runErr
+	}
+	if err := r.WriteTable(stdout); err != nil {
+		return err
+	}
+	return errors.Join(runErr, c.save(r, stdout))
+}
+
+// suiteConfig turns the flags into a suite.Config (without placement).
+func (c *cli) suiteConfig() (suite.Config, error) {
+	cfg := suite.Config{
+		Bin: c.ServerBin, TargetPid: c.TargetPid,
+		Repeat: c.Repeat, Warmup: c.Warmup, Duration: c.Duration, SkipClosed: !c.Closed,
+		MaxLateness: c.MaxLateness, Seed: c.Seed, Command: strings.Join(os.Args, " "),
+		Load: loadgen.Config{
+			Proto: loadgen.Proto(c.Proto), Conns: c.Connections, Streams: c.Streams,
+			Pipeline: c.Pipeline, Timeout: c.Timeout,
+		},
+		Workload: workload.Config{
+			Keys: c.Keys, ReadRatio: c.ReadRatio, WriteOnly: c.ReadRatio == 0,
+			ValueSize: c.ValueSize, Dist: workload.Dist(c.KeyDist), ZipfS: c.ZipfS,
+		},
+	}
+	if c.Target != "" {
+		addr, err := targetAddr(c.Target)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.Target = addr
+	}
+	rates, err := parseRates(c.Rates)
+	if err != nil {
+		return cfg, err
+	}
+	cfg.Rates = rates
+	specs := c.Compare
+	if len(specs) == 0 {
+		specs = []string{"corekv="}
+	}
+	for _, s := range specs {
+		sp, err := suite.ParseSpec(s)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.Specs = append(cfg.Specs, sp)
+	}
+	return cfg, cfg.Validate()
+}
+
+// parseRates parses --rates: "auto" (nil), "none" (a single -1: no
+// open-loop step), or a comma-separated list of positive rates.
+func parseRates(s string) ([]float64, error) {
+	switch strings.TrimSpace(s) {
+	case "auto", "":
+		return nil, nil
+	case "none":
+		return []float64{-1}, nil
+	}
+	var rates []float64
+	for _, f := range strings.Split(s, ",") {
+		v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
+		if err != nil || v <= 0 || math.IsInf(v, 0) {
+			return nil, fmt.Errorf("parse --rates %q: bad rate %q: want a positive number of requests/s", s, f)
+		}
+		rates = append(rates, v)
+	}
+	return rates, nil
+}
+
+// targetAddr returns host:port of a --target URL.
+func targetAddr(s string) (string, error) {
+	if !strings.Contains(s, "://") {
+		s = "http://" + s
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return "", fmt.Errorf("parse --target: %w", err)
+	}
+	if u.Scheme != "http" || u.Host == "" || (u.Path != "" && u.Path != "/") {
+		return "", fmt.Errorf("parse --target %q: want http://host:port", s)
+	}
+	if u.Port() == "" {
+		return u.Host + ":80", nil
+	}
+	return u.Host, nil
+}
+
+// placement returns the client's and the server's CPUs: the flags, or a
+// split of the allowed CPUs by core.
+func (c *cli) placement(logf func(string, ...any)) (client, srv []int, err error) {
+	allowed, err := affinity.Allowed()
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := topology.Read(topology.DefaultRoot)
+	if err != nil {
+		m = nil // split CPU by CPU
+	}
+	client, srv = suite.SplitCPUs(m, allowed)
+	if c.ClientCPUs != "" {
+		if client, err = topology.ParseCPUList(c.ClientCPUs); err != nil {
+			return nil, nil, fmt.Errorf("--client-cpus: %w", err)
+		}
+	}
+	if c.ServerCPUs != "" {
+		if srv, err = topology.ParseCPUList(c.ServerCPUs); err != nil {
+			return nil, nil, fmt.Errorf("--server-cpus: %w", err)
+		}
+	}
+	for _, cpu := range client {
+		if containsInt(srv, cpu) && c.Target == "" {
+			logf("warning: client and server share CPU %d: they compete for it, and the server's figures suffer", cpu)
+			break
+		}
+	}
+	return client, srv, nil
+}
+
+func containsInt(s []int, v int) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// buildServer builds corekv from the module holding the current
+// directory into a temporary directory.
+func buildServer(ctx context.Context) (string, func(), error) {
+	root, err := server.ModuleRoot(ctx)
+	if err != nil {
+		return "", nil, err
+	}
+	dir, err := os.MkdirTemp("", "corekv-bench-")
+	if err != nil {
+		return "", nil, err
+	}
+	cleanup := func() { os.RemoveAll(dir) }
+	bin, err := server.Build(ctx, root, dir)
+	if err != nil {
+		cleanup()
+		return "", nil, err
+	}
+	return bin, cleanup, nil
+}
+
+// save writes the report's files and charts into --out.
+func (c *cli) save(r *report.Report, stdout io.Writer) error {
+	if c.Out == "" {
+		return nil
+	}
+	if err := r.Save(c.Out); err != nil {
+		return err
+	}
+	charts, err := chart.Write(r, c.Out)
+	fmt.Fprintf(stdout, "\nwrote %s: report.json rounds.csv summary.csv summary.txt", c.Out)
+	for _, p := range charts {
+		fmt.Fprintf(stdout, " %s", p[strings.LastIndex(p, "/")+1:])
+	}
+	fmt.Fprintln(stdout)
+	return err
+}
