@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -33,6 +34,11 @@ func run(ctx context.Context, c *cli, stdout, stderr io.Writer) error {
 	cfg.Logf = logf
 	if cfg.ClientCPUs, cfg.ServerCPUs, err = c.placement(logf); err != nil {
 		return err
+	}
+	if cpu := overlap(cfg.ClientCPUs, cfg.ServerCPUs); cpu >= 0 {
+		// A polling client would take the CPU from the server.
+		logf("warning: client and server share CPU %d: they compete for it, and the server's figures suffer; the client blocks instead of polling", cpu)
+		cfg.Load.Block = true
 	}
 	if err := affinity.Confine(cfg.ClientCPUs); err != nil {
 		return fmt.Errorf("confine bench to CPUs %s: %w", topology.FormatCPUList(cfg.ClientCPUs), err)
@@ -162,22 +168,17 @@ func (c *cli) placement(logf func(string, ...any)) (client, srv []int, err error
 			return nil, nil, fmt.Errorf("--server-cpus: %w", err)
 		}
 	}
-	for _, cpu := range client {
-		if containsInt(srv, cpu) && c.Target == "" {
-			logf("warning: client and server share CPU %d: they compete for it, and the server's figures suffer", cpu)
-			break
-		}
-	}
 	return client, srv, nil
 }
 
-func containsInt(s []int, v int) bool {
-	for _, x := range s {
-		if x == v {
-			return true
+// overlap returns a CPU in both sets, or -1.
+func overlap(a, b []int) int {
+	for _, x := range a {
+		if slices.Contains(b, x) {
+			return x
 		}
 	}
-	return false
+	return -1
 }
 
 // buildServer builds corekv from the module holding the current

@@ -1,6 +1,7 @@
-// Package h1 is a minimal HTTP/1.1 client for load generation: requests
-// are appended to a caller's buffer, so a batch goes out in one write, and
-// responses are parsed from a buffered reader without allocating.
+// Package h1 is the HTTP/1.1 of a load generator: requests are appended
+// to a caller's buffer, so that a batch goes out in one write, and
+// responses are parsed straight out of a non-blocking reader's buffer,
+// without allocating.
 //
 // It handles what a key-value server answers: a status line, headers of
 // which it reads Content-Length, Transfer-Encoding: chunked and
@@ -14,7 +15,7 @@ import (
 )
 
 // AppendGet appends GET /get/{key} to b.
-func AppendGet(b []byte, host, key string) []byte {
+func AppendGet(b []byte, host string, key []byte) []byte {
 	b = append(b, "GET /get/"...)
 	b = append(b, key...)
 	return appendHead(b, host)
@@ -22,7 +23,7 @@ func AppendGet(b []byte, host, key string) []byte {
 
 // AppendStoreHead appends the request line and headers of a
 // POST /store/{key} with a body of n bytes; the caller appends the body.
-func AppendStoreHead(b []byte, host, key string, n int) []byte {
+func AppendStoreHead(b []byte, host string, key []byte, n int) []byte {
 	b = append(b, "POST /store/"...)
 	b = append(b, key...)
 	b = append(b, " HTTP/1.1\r\nHost: "...)
@@ -38,8 +39,7 @@ func appendHead(b []byte, host string) []byte {
 	return append(b, "\r\n\r\n"...)
 }
 
-// Response is one parsed response. Body aliases the Reader's buffer and
-// is valid until the next Read.
+// Response is one parsed response.
 type Response struct {
 	Status int
 	Body   []byte

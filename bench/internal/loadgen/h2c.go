@@ -120,7 +120,7 @@ func (s *h2cStream) run(ctx context.Context, op workload.Op, at time.Time) {
 		s.rec.lost(op, err)
 		return
 	}
-	now := s.l.cfg.Clock.Now()
+	now := time.Now()
 	s.rec.answer(op, status, body, now.Sub(at), now)
 }
 
@@ -133,7 +133,7 @@ func (l *h2cLane) start(ctx context.Context, deadline time.Time) {
 	for _, s := range l.streams {
 		l.wg.Go(func() {
 			for at := range l.queue {
-				s.rec.lateBy(l.cfg.Clock.Now().Sub(at))
+				s.rec.lateBy(time.Now().Sub(at))
 				s.run(ctx, s.gen.Next(), at)
 			}
 		})
@@ -162,12 +162,12 @@ func (l *h2cLane) closed(ctx context.Context, end time.Time, next func() (worklo
 			if next == nil {
 				next = func() (workload.Op, bool) { return s.gen.Next(), true }
 			}
-			for ctx.Err() == nil && l.cfg.Clock.Now().Before(end) {
+			for ctx.Err() == nil && time.Now().Before(end) {
 				op, ok := next()
 				if !ok {
 					return
 				}
-				s.run(ctx, op, l.cfg.Clock.Now())
+				s.run(ctx, op, time.Now())
 			}
 		})
 	}

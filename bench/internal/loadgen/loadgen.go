@@ -12,7 +12,6 @@ import (
 
 	"github.com/HdrHistogram/hdrhistogram-go"
 
-	"github.com/corekv/corekv/bench/internal/schedule"
 	"github.com/corekv/corekv/bench/internal/workload"
 )
 
@@ -38,19 +37,20 @@ type Config struct {
 	// connection. Default 8.
 	Streams int
 	// Pipeline is, for HTTP/1.1 in closed loop, the number of requests
-	// written at once per connection before reading their answers.
-	// Default 1 (no pipelining). Open loop pipelines as the schedule
-	// demands.
+	// kept in flight per connection. Default 1 (no pipelining). Open loop
+	// pipelines as the schedule demands.
 	Pipeline int
 	// Timeout is how long after the last intended send answers may still
 	// arrive; later ones count as timeouts. Default 2s.
 	Timeout time.Duration
-	// MaxInFlight bounds, for HTTP/1.1 in open loop, the requests sent
-	// and not yet answered per connection; beyond it the client waits
-	// (and its sends become late). Default 4096.
+	// Block makes the HTTP/1.1 engine block in epoll_wait between
+	// events instead of busy-polling its CPU: for a client that shares
+	// CPUs with the server. See Result.Busy.
+	Block bool
+	// MaxInFlight bounds, for h2c in open loop, the requests due and
+	// waiting for a free stream per connection; beyond it the pacer waits
+	// (and sends become late). Default 4096.
 	MaxInFlight int
-	// Clock is the time source. Default schedule.Wall.
-	Clock schedule.Clock
 }
 
 func (c Config) withDefaults() Config {
@@ -74,9 +74,6 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxInFlight == 0 {
 		c.MaxInFlight = 4096
-	}
-	if c.Clock == nil {
-		c.Clock = schedule.Wall{}
 	}
 	return c
 }
@@ -149,6 +146,10 @@ type Result struct {
 	Errors   Errors
 	// FirstError describes one failed request, for diagnosis.
 	FirstError string
+	// Busy is, for the busy-polling HTTP/1.1 engine, the time it spent
+	// handling events and sending rather than polling: its CPU time is
+	// all of the step, Busy is what the load needed. 0 otherwise.
+	Busy time.Duration
 }
 
 // Throughput returns correct answers per second.

@@ -86,15 +86,19 @@ func newWorkload(t *testing.T, c workload.Config) *workload.Workload {
 }
 
 func TestRunAgainstServer(t *testing.T) {
-	for _, proto := range []Proto{H1, H2C} {
+	for _, c := range []struct {
+		name  string
+		proto Proto
+		block bool
+	}{{"h1", H1, false}, {"h1-block", H1, true}, {"h2c", H2C, false}} {
 		for _, rate := range []float64{2000, 0} {
-			name := string(proto) + "/closed"
+			name := c.name + "/closed"
 			if rate > 0 {
-				name = string(proto) + "/open"
+				name = c.name + "/open"
 			}
 			t.Run(name, func(t *testing.T) {
 				addr := serve(t, &kvServer{})
-				cfg := Config{Addr: addr, Proto: proto, Conns: 3, Streams: 2, Pipeline: 2}
+				cfg := Config{Addr: addr, Proto: c.proto, Block: c.block, Conns: 3, Streams: 2, Pipeline: 2}
 				w := newWorkload(t, workload.Config{Keys: 100})
 				if err := Preload(context.Background(), cfg, w); err != nil {
 					t.Fatalf("Preload: %v", err)
@@ -120,6 +124,9 @@ func TestRunAgainstServer(t *testing.T) {
 					if res.Completed != 400 || res.Lateness.TotalCount() != 400 {
 						t.Errorf("open loop at 2000/s for 200ms: %d answers, %d lateness samples, want 400 each", res.Completed, res.Lateness.TotalCount())
 					}
+				}
+				if busy := res.Busy > 0; busy != (c.proto == H1 && !c.block) {
+					t.Errorf("Busy = %v: want it measured by the polling HTTP/1.1 engine alone", res.Busy)
 				}
 				if res.Latency[workload.Store].TotalCount() == 0 || res.Latency[workload.Get].TotalCount() == 0 {
 					t.Errorf("a mix with no stores or no gets: %d gets, %d stores", res.Latency[workload.Get].TotalCount(), res.Latency[workload.Store].TotalCount())
@@ -192,11 +199,15 @@ func TestWrongAnswersAreCountedNotTimed(t *testing.T) {
 }
 
 func TestTimeouts(t *testing.T) {
-	for _, proto := range []Proto{H1, H2C} {
-		t.Run(string(proto), func(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		proto Proto
+		block bool
+	}{{"h1", H1, false}, {"h1-block", H1, true}, {"h2c", H2C, false}} {
+		t.Run(c.name, func(t *testing.T) {
 			s := &kvServer{}
 			addr := serve(t, s)
-			cfg := Config{Addr: addr, Proto: proto, Conns: 1, Timeout: 100 * time.Millisecond}
+			cfg := Config{Addr: addr, Proto: c.proto, Block: c.block, Conns: 1, Timeout: 100 * time.Millisecond}
 			w := newWorkload(t, workload.Config{Keys: 4, ReadRatio: 1})
 			if err := Preload(context.Background(), cfg, w); err != nil {
 				t.Fatalf("Preload: %v", err)

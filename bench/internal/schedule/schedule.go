@@ -88,46 +88,66 @@ type Due struct {
 	Late     time.Duration // how long after Intended it was handed out
 }
 
-// Run hands every request of the plan to send as it falls due, from one
-// goroutine, until all are sent or ctx is done. Each wake-up gathers the
-// requests due by then, at most maxBatch per lane, and calls send once
-// per lane that has some, lanes in order, each batch in order. A pacer
-// that fell behind thus catches up in batches while every request keeps
-// its intended time; Late records by how much it fell behind. Between
-// requests Run sleeps on c. It returns ctx's error or the first error from
-// send. send must not keep the slice.
-func Run(ctx context.Context, p Plan, c Clock, maxBatch int, send func(lane int, batch []Due) error) error {
-	total, lanes := p.Total(), p.lanes()
-	maxBatch = max(maxBatch, 1)
-	batches := make([][]Due, lanes)
-	for g := 0; g < total; {
+// Pacer walks a Plan for an event loop of the caller's: Fire hands out
+// the requests due, and says when to call it again.
+type Pacer struct {
+	p        Plan
+	g, total int
+	maxBatch int
+	batches  [][]Due
+}
+
+// NewPacer returns a Pacer over p that hands each lane at most maxBatch
+// requests at a time.
+func NewPacer(p Plan, maxBatch int) *Pacer {
+	return &Pacer{p: p, total: p.Total(), maxBatch: max(maxBatch, 1), batches: make([][]Due, p.lanes())}
+}
+
+// Fire gathers the requests due by now, at most maxBatch per lane, and
+// calls send once per lane that has some, lanes in order, each batch in
+// order, with Late set to how long after its intended time each was
+// handed out. It returns when the next request is due (maybe already:
+// call again) and false when none is left. send must not keep the slice.
+func (pc *Pacer) Fire(now time.Time, send func(lane int, batch []Due)) (next time.Time, more bool) {
+	lanes := len(pc.batches)
+	for full := false; pc.g < pc.total && !full; pc.g++ {
+		at := pc.p.Start.Add(pc.p.due(pc.g))
+		if at.After(now) {
+			break
+		}
+		lane := pc.g % lanes
+		pc.batches[lane] = append(pc.batches[lane], Due{Index: pc.g / lanes, Intended: at, Late: now.Sub(at)})
+		full = len(pc.batches[lane]) == pc.maxBatch
+	}
+	for lane, b := range pc.batches {
+		if len(b) > 0 {
+			send(lane, b)
+			pc.batches[lane] = b[:0]
+		}
+	}
+	if pc.g >= pc.total {
+		return time.Time{}, false
+	}
+	return pc.p.Start.Add(pc.p.due(pc.g)), true
+}
+
+// Run paces the plan from the calling goroutine, sleeping on c until the
+// next request is due and handing the due ones to send (see Pacer.Fire),
+// until all are sent or ctx is done. A pacer that fell behind catches up
+// in batches while every request keeps its intended time. Run returns
+// ctx's error or nil.
+func Run(ctx context.Context, p Plan, c Clock, maxBatch int, send func(lane int, batch []Due)) error {
+	pc := NewPacer(p, maxBatch)
+	next, more := p.Start, pc.total > 0
+	for more {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		now := c.Now()
-		if next := p.Start.Add(p.due(g)); next.After(now) {
+		if now := c.Now(); next.After(now) {
 			c.Sleep(next.Sub(now))
 			continue
 		}
-		full := false
-		for ; g < total && !full; g++ {
-			at := p.Start.Add(p.due(g))
-			if at.After(now) {
-				break
-			}
-			lane := g % lanes
-			batches[lane] = append(batches[lane], Due{Index: g / lanes, Intended: at, Late: now.Sub(at)})
-			full = len(batches[lane]) == maxBatch
-		}
-		for lane, b := range batches {
-			if len(b) == 0 {
-				continue
-			}
-			if err := send(lane, b); err != nil {
-				return err
-			}
-			batches[lane] = b[:0]
-		}
+		next, more = pc.Fire(c.Now(), send)
 	}
 	return nil
 }

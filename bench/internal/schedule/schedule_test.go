@@ -3,6 +3,7 @@ package schedule
 import (
 	"context"
 	"errors"
+	"reflect"
 	"testing"
 	"time"
 )
@@ -70,7 +71,7 @@ func collect(t *testing.T, p Plan, c *fakeClock, maxBatch int, stall func(batch 
 	t.Helper()
 	var all []Due
 	var sizes []int
-	err := Run(context.Background(), p, c, maxBatch, func(lane int, b []Due) error {
+	err := Run(context.Background(), p, c, maxBatch, func(lane int, b []Due) {
 		if lane != 0 {
 			t.Fatalf("send to lane %d of a one-lane plan", lane)
 		}
@@ -79,7 +80,6 @@ func collect(t *testing.T, p Plan, c *fakeClock, maxBatch int, stall func(batch 
 		if stall != nil {
 			stall(len(sizes))
 		}
-		return nil
 	})
 	if err != nil {
 		t.Fatalf("Run: %v", err)
@@ -147,28 +147,44 @@ func TestRunCatchesUpAfterStall(t *testing.T) {
 
 func TestRunStops(t *testing.T) {
 	p := Plan{Start: t0, Rate: 1000, Duration: time.Second}
-	boom := errors.New("boom")
-	c := &fakeClock{now: t0}
-	calls := 0
-	err := Run(context.Background(), p, c, 1, func(int, []Due) error {
-		if calls++; calls == 3 {
-			return boom
-		}
-		return nil
-	})
-	if !errors.Is(err, boom) || calls != 3 {
-		t.Errorf("Run with a failing send = %v after %d calls, want boom after 3", err, calls)
-	}
 	ctx, cancel := context.WithCancel(context.Background())
-	calls = 0
-	err = Run(ctx, p, &fakeClock{now: t0}, 1, func(int, []Due) error {
+	calls := 0
+	err := Run(ctx, p, &fakeClock{now: t0}, 1, func(int, []Due) {
 		if calls++; calls == 2 {
 			cancel()
 		}
-		return nil
 	})
 	if !errors.Is(err, context.Canceled) || calls != 2 {
 		t.Errorf("Run with a cancelled context = %v after %d calls, want Canceled after 2", err, calls)
+	}
+}
+
+func TestPacerFire(t *testing.T) {
+	p := Plan{Start: t0, Rate: 1000, Duration: 5 * time.Millisecond, Lanes: 2}
+	pc := NewPacer(p, 8)
+	var got []int
+	send := func(lane int, b []Due) {
+		for _, d := range b {
+			got = append(got, d.Index*2+lane)
+		}
+	}
+	// Before the start: nothing due, the first request next.
+	if next, more := pc.Fire(t0.Add(-time.Millisecond), send); !more || !next.Equal(t0) || len(got) != 0 {
+		t.Fatalf("Fire before the start = %v, %v with %v sent, want t0, true, none", next.Sub(t0), more, got)
+	}
+	// At 2.5ms: requests 0-2 (lane 0 gets 0 and 2, lane 1 gets 1); 3 next.
+	if next, more := pc.Fire(t0.Add(2500*time.Microsecond), send); !more || next.Sub(t0) != 3*time.Millisecond {
+		t.Fatalf("Fire at 2.5ms = %v, %v, want 3ms, true", next.Sub(t0), more)
+	}
+	if want := []int{0, 2, 1}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("sent %v, want %v (lane by lane)", got, want)
+	}
+	// Long after the end: the rest, and no more.
+	if _, more := pc.Fire(t0.Add(time.Second), send); more {
+		t.Fatalf("Fire after the end says more are due")
+	}
+	if want := []int{0, 2, 1, 4, 3}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("sent %v, want %v", got, want)
 	}
 }
 
@@ -177,13 +193,12 @@ func TestRunLanes(t *testing.T) {
 	c := &fakeClock{now: t0}
 	got := make([][]Due, 3)
 	calls := 0
-	err := Run(context.Background(), p, c, 2, func(lane int, b []Due) error {
+	err := Run(context.Background(), p, c, 2, func(lane int, b []Due) {
 		calls++
 		got[lane] = append(got[lane], b...)
 		if calls == 2 { // a 5.5ms stall after the second request
 			c.now = c.now.Add(5*time.Millisecond + 500*time.Microsecond)
 		}
-		return nil
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"time"
 
 	"github.com/corekv/corekv/bench/internal/loadgen"
@@ -144,6 +145,7 @@ func (rr runner) seed(step int) uint64 {
 // measure runs one timed step and reads both processes' CPU time around it.
 func (rr runner) measure(ctx context.Context, s *session, i int, st report.Step) (*report.Measurement, error) {
 	step := loadgen.Step{Rate: st.Rate, Duration: rr.cfg.Duration}
+	runtime.GC() // collect now rather than during the step
 	srv0, srvOK := s.serverCPU()
 	cli0, cliErr := proccpu.Process(os.Getpid())
 	t0 := time.Now()
@@ -171,7 +173,10 @@ func (rr runner) measure(ctx context.Context, s *session, i int, st report.Step)
 		m.ServerCPUPerReq = float64(used.Nanoseconds()) / 1e3 / float64(res.Completed)
 		m.ServerUtil = utilization(used, wall, len(rr.cfg.ServerCPUs))
 	}
-	if errors.Join(cliErr, cli1Err) == nil {
+	switch {
+	case res.Busy > 0: // a busy-polling client uses all its CPU; count its work
+		m.ClientUtil = utilization(res.Busy, wall, 1)
+	case errors.Join(cliErr, cli1Err) == nil:
 		m.ClientUtil = utilization(cli1-cli0, wall, len(rr.cfg.ClientCPUs))
 	}
 	plan := schedule.Plan{Rate: st.Rate, Duration: rr.cfg.Duration}

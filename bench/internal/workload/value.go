@@ -16,7 +16,12 @@ const MaxKeys = 1 << 31
 
 // KeyName returns the name of key i as it appears in URLs.
 func KeyName(i int) string {
-	return "key" + strconv.Itoa(i)
+	return string(AppendKey(nil, i))
+}
+
+// AppendKey appends the name of key i to b.
+func AppendKey(b []byte, i int) []byte {
+	return strconv.AppendInt(append(b, "key"...), int64(i), 10)
 }
 
 // AppendValue appends to b the ValueSize bytes that version v of key
