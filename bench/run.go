@@ -8,6 +8,7 @@ import (
 	"math"
 	"net/url"
 	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
@@ -212,7 +213,10 @@ func (c *cli) save(r *report.Report, stdout io.Writer) error {
 	charts, err := chart.Write(r, c.Out)
 	fmt.Fprintf(stdout, "\nwrote %s: report.json rounds.csv summary.csv summary.txt", c.Out)
 	for _, p := range charts {
-		fmt.Fprintf(stdout, " %s", p[strings.LastIndex(p, "/")+1:])
+		fmt.Fprintf(stdout, " %s", filepath.Base(p))
+	}
+	if len(charts) == 0 {
+		fmt.Fprint(stdout, " (no charts: no open-loop step measured the server)")
 	}
 	fmt.Fprintln(stdout)
 	return err

@@ -35,13 +35,17 @@ var Charts = []Chart{
 }
 
 // Write draws every chart of r's open-loop steps into dir and returns the
-// paths written. Steps a round ran client-bound are not server results
-// and are left out (report.Summarize already drops them).
+// paths written: none when no open-loop step has results. Steps a round
+// ran client-bound are not server results and are left out
+// (report.Summarize already drops them).
 func Write(r *report.Report, dir string) ([]string, error) {
 	var paths []string
 	var errs []error
 	for _, c := range Charts {
 		p, err := c.plot(r)
+		if errors.Is(err, errNothing) {
+			continue
+		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("chart %s: %w", c.File, err))
 			continue
@@ -55,6 +59,9 @@ func Write(r *report.Report, dir string) ([]string, error) {
 	}
 	return paths, errors.Join(errs...)
 }
+
+// errNothing is plot's error when no configuration has a point.
+var errNothing = errors.New("no open-loop step with results to draw")
 
 // point is one step of one configuration: median throughput, and the
 // metric's median, min and max.
@@ -117,7 +124,7 @@ func (c Chart) plot(r *report.Report) (*plot.Plot, error) {
 		drawn++
 	}
 	if drawn == 0 {
-		return nil, errors.New("no open-loop step with results to draw")
+		return nil, errNothing
 	}
 	return p, nil
 }
