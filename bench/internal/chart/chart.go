@@ -36,8 +36,8 @@ var Charts = []Chart{
 
 // Write draws every chart of r's open-loop steps into dir and returns the
 // paths written: none when no open-loop step has results. Steps a round
-// ran client-bound are not server results and are left out
-// (report.Summarize already drops them).
+// ran client-bound or client-stalled are not server results and are left
+// out (report.Summarize already drops them).
 func Write(r *report.Report, dir string) ([]string, error) {
 	var paths []string
 	var errs []error

@@ -104,9 +104,20 @@ const (
 	// ClientBound: the client fell behind (late sends, under the rate)
 	// with its CPUs busy: not a server result.
 	ClientBound Status = "client-bound"
+	// ClientStalled: sends went out late although the client had CPU to
+	// spare and the server kept up: something else (another process, the
+	// hypervisor) took the client's CPU, and the latencies count the
+	// stall. Not a server result either.
+	ClientStalled Status = "client-stalled"
 	// Closed: a closed-loop step, which has no target to miss.
 	Closed Status = "closed"
 )
+
+// ServerResult reports whether a step with status s measured the server
+// rather than the client.
+func (s Status) ServerResult() bool {
+	return s != ClientBound && s != ClientStalled
+}
 
 // Measurement is one step of one round.
 type Measurement struct {

@@ -118,22 +118,24 @@ func TestRatiosAndSignificance(t *testing.T) {
 
 func TestClientBoundRoundsLeftOut(t *testing.T) {
 	r := fixture([]float64{100, 100, 100, 100, 100}, []float64{50, 50, 50, 50, 50})
-	// The second configuration's last two rounds fell behind at the open step.
-	n := 0
+	// The second configuration's last two rounds fell behind at the open
+	// step, one busy, one stalled.
 	for i := range r.Rounds {
 		if r.Rounds[i].Config == 1 && r.Rounds[i].Round >= 4 {
 			r.Rounds[i].Measurements[1].Status = ClientBound
+			if r.Rounds[i].Round == 5 {
+				r.Rounds[i].Measurements[1].Status = ClientStalled
+			}
 			r.Rounds[i].Measurements[1].Throughput = 1
-			n++
 		}
 	}
 	r.Summarize()
 	s, _ := r.Lookup(1, 1)
 	if got := s.Stats["throughput"]; got.N != 3 || got.Min != 50 {
-		t.Errorf("with 2 client-bound rounds throughput = %+v, want 3 rounds, all 50", got)
+		t.Errorf("with 2 rounds not measuring the server throughput = %+v, want 3 rounds, all 50", got)
 	}
-	if s.Statuses[ClientBound] != 2 || s.Statuses[OK] != 3 {
-		t.Errorf("statuses = %v, want 2 client-bound and 3 ok", s.Statuses)
+	if s.Statuses[ClientBound] != 1 || s.Statuses[ClientStalled] != 1 || s.Statuses[OK] != 3 {
+		t.Errorf("statuses = %v, want 1 client-bound, 1 client-stalled and 3 ok", s.Statuses)
 	}
 	if closed, _ := r.Lookup(0, 1); closed.Stats["throughput"].N != 5 {
 		t.Errorf("closed step kept %d rounds, want 5", closed.Stats["throughput"].N)

@@ -54,8 +54,8 @@ type Stat struct {
 }
 
 // Summarize fills r.Summary from r.Rounds, comparing every configuration
-// with the first. Rounds whose step was client-bound are left out of
-// that step's figures (but still counted in Statuses).
+// with the first. Rounds whose step was client-bound or client-stalled
+// are left out of that step's figures (but still counted in Statuses).
 func (r *Report) Summarize() {
 	r.Summary = nil
 	for step := range r.Steps {
@@ -88,7 +88,7 @@ func (r *Report) collect(step, cfg int) (map[string][]float64, Summary) {
 			}
 			s.Statuses[m.Status]++
 			s.Errors += m.Errors.Total()
-			if m.Status == ClientBound {
+			if !m.Status.ServerResult() {
 				continue
 			}
 			for _, metric := range Metrics {

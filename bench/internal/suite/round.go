@@ -201,19 +201,24 @@ const (
 // the sends kept to the plan (p99 lateness within maxLate, at least 95%
 // sent) and at least 95% of the target rate was answered; Saturated when
 // the answers fell short while the client had CPU to spare, so the
-// server could not keep up; ClientBound otherwise: the client itself fell
-// behind, and the latencies measure it.
+// server could not keep up; ClientStalled when the sends were late
+// although the client had CPU to spare and the server kept up (the
+// client's CPU was taken from it); ClientBound otherwise: the client
+// itself fell behind, and the latencies measure it.
 func classify(st report.Step, planned int, sent int64, m *report.Measurement, maxLate time.Duration) report.Status {
 	if st.Rate == 0 {
 		return report.Closed
 	}
 	late := m.Lateness.P99 > float64(maxLate.Microseconds()) || float64(sent) < minAchieved*float64(planned)
 	under := m.Throughput < minAchieved*st.Rate
+	busy := m.ClientUtil >= busyClient
 	switch {
 	case !late && !under:
 		return report.OK
-	case under && m.ClientUtil < busyClient:
+	case under && !busy:
 		return report.Saturated
+	case !under && !busy:
+		return report.ClientStalled
 	default:
 		return report.ClientBound
 	}

@@ -91,8 +91,9 @@ func TestClassify(t *testing.T) {
 		{"server fell behind, client idle", open, 10000, 7000, 80, 0.3, report.Saturated},
 		{"backpressure made sends late, client idle", open, 10000, 7000, 50000, 0.3, report.Saturated},
 		{"client busy and under rate", open, 9000, 8000, 20000, 0.97, report.ClientBound},
-		{"late sends although answered", open, 10000, 9990, 5000, 0.5, report.ClientBound},
-		{"too few sent", open, 9000, 9990, 10, 0.5, report.ClientBound},
+		{"late sends although answered", open, 10000, 9990, 5000, 0.5, report.ClientStalled},
+		{"late sends, client busy", open, 10000, 9990, 5000, 0.95, report.ClientBound},
+		{"too few sent", open, 9000, 9990, 10, 0.5, report.ClientStalled},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
