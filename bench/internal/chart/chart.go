@@ -97,6 +97,8 @@ func (c Chart) plot(r *report.Report) (*plot.Plot, error) {
 	p.Y.Label.Text = c.YLabel
 	p.Legend.Top = true
 	p.Legend.Left = true
+	p.Legend.XOffs = vg.Points(12) // clear of the axis and the top line
+	p.Legend.YOffs = -vg.Points(6)
 	p.Add(plotter.NewGrid())
 	if c.LogY {
 		p.Y.Scale = plot.LogScale{}
