@@ -10,18 +10,23 @@ import (
 type Metric struct {
 	Name  string // as in JSON and CSV
 	Title string // as in the table
-	// Better is +1 when higher is better, -1 when lower is.
+	// Better is +1 when higher is better, -1 when lower is, 0 when
+	// neither (a load figure).
 	Better int
 	Value  func(Measurement) float64
+	// Percent shows the value, a fraction, as a percentage.
+	Percent bool
 }
 
 // Metrics are the figures the summary compares.
 var Metrics = []Metric{
-	{"throughput", "req/s", +1, func(m Measurement) float64 { return m.Throughput }},
-	{"p50", "p50 µs", -1, func(m Measurement) float64 { return m.Latency.P50 }},
-	{"p99", "p99 µs", -1, func(m Measurement) float64 { return m.Latency.P99 }},
-	{"p999", "p99.9 µs", -1, func(m Measurement) float64 { return m.Latency.P999 }},
-	{"cpu_per_req", "srv CPU µs/req", -1, func(m Measurement) float64 { return m.ServerCPUPerReq }},
+	{"throughput", "req/s", +1, func(m Measurement) float64 { return m.Throughput }, false},
+	{"p50", "p50 µs", -1, func(m Measurement) float64 { return m.Latency.P50 }, false},
+	{"p99", "p99 µs", -1, func(m Measurement) float64 { return m.Latency.P99 }, false},
+	{"p999", "p99.9 µs", -1, func(m Measurement) float64 { return m.Latency.P999 }, false},
+	{"cpu_per_req", "srv CPU µs/req", -1, func(m Measurement) float64 { return m.ServerCPUPerReq }, false},
+	{"server_util", "srv CPU", 0, func(m Measurement) float64 { return m.ServerUtil }, true},
+	{"client_util", "client busy", 0, func(m Measurement) float64 { return m.ClientUtil }, true},
 }
 
 // Summary sums up one step of one configuration across its rounds.

@@ -41,7 +41,8 @@ func (r *Report) writeHeader(b *strings.Builder) {
 	}
 	fmt.Fprintf(b, "\nrounds: %d per configuration, interleaved, fresh server each, after %gs warm-up; figures are median [min–max];\n", s.Repeat, s.WarmupS)
 	fmt.Fprintf(b, "  vs: ratio of medians to %q, p from a Mann-Whitney U test, * where p < 0.05\n", r.Configs[0].Label)
-	fmt.Fprintf(b, "  latency from each request's intended send time; srv CPU: server CPU time per correct answer\n")
+	fmt.Fprintf(b, "  latency from each request's intended send time; srv CPU µs/req: server CPU time per correct answer;\n")
+	fmt.Fprintf(b, "  srv CPU: its CPU time over the step's wall time and CPUs; client busy: the load generator's share of its CPUs\n")
 }
 
 func (r *Report) writeStep(b *strings.Builder, step int) {
@@ -123,8 +124,11 @@ func formatStat(m Metric, s Stat) string {
 		return "-"
 	}
 	f := formatValue
-	if m.Name == "throughput" {
+	switch {
+	case m.Name == "throughput":
 		f = formatCount
+	case m.Percent:
+		f = func(v float64) string { return fmt.Sprintf("%.0f%%", 100*v) }
 	}
 	if s.N == 1 || s.Min == s.Max {
 		return f(s.Median)
