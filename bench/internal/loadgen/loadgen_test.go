@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/corekv/corekv/bench/internal/workload"
 )
 
@@ -21,11 +23,25 @@ type kvServer struct {
 	m      map[string][]byte
 	tamper func(key string, body []byte) (int, []byte)
 	hang   bool
+	stop   chan struct{} // closed at cleanup: hung handlers return
+}
+
+// misbehave sets how the server misbehaves from now on.
+func (s *kvServer) misbehave(hang bool, tamper func(key string, body []byte) (int, []byte)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.hang, s.tamper = hang, tamper
 }
 
 func (s *kvServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if s.hang && r.URL.Path != "/" {
-		<-r.Context().Done()
+	s.mu.Lock()
+	hang, tamper := s.hang, s.tamper
+	s.mu.Unlock()
+	if hang && r.URL.Path != "/" {
+		select {
+		case <-r.Context().Done():
+		case <-s.stop:
+		}
 		return
 	}
 	switch {
@@ -49,8 +65,8 @@ func (s *kvServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if !ok {
 			status, v = http.StatusNotFound, []byte("not found")
 		}
-		if s.tamper != nil {
-			status, v = s.tamper(key, v)
+		if tamper != nil {
+			status, v = tamper(key, v)
 		}
 		w.Header().Set("Content-Length", strconv.Itoa(len(v)))
 		w.WriteHeader(status)
@@ -64,6 +80,7 @@ func (s *kvServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func serve(t *testing.T, s *kvServer) string {
 	t.Helper()
 	s.m = map[string][]byte{}
+	s.stop = make(chan struct{})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -72,7 +89,10 @@ func serve(t *testing.T, s *kvServer) string {
 	srv.Protocols.SetHTTP1(true)
 	srv.Protocols.SetUnencryptedHTTP2(true)
 	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
+	t.Cleanup(func() {
+		close(s.stop)
+		srv.Close()
+	})
 	return ln.Addr().String()
 }
 
@@ -178,7 +198,7 @@ func TestWrongAnswersAreCountedNotTimed(t *testing.T) {
 				if err := Preload(context.Background(), cfg, w); err != nil {
 					t.Fatalf("Preload: %v", err)
 				}
-				s.tamper = tc.tamper
+				s.misbehave(false, tc.tamper)
 				res, err := Run(context.Background(), cfg, w, Step{Rate: 4000, Duration: 100 * time.Millisecond}, 1)
 				if err != nil {
 					t.Fatal(err)
@@ -212,7 +232,7 @@ func TestTimeouts(t *testing.T) {
 			if err := Preload(context.Background(), cfg, w); err != nil {
 				t.Fatalf("Preload: %v", err)
 			}
-			s.hang = true
+			s.misbehave(true, nil)
 			res, err := Run(context.Background(), cfg, w, Step{Rate: 1000, Duration: 50 * time.Millisecond}, 1)
 			if err != nil {
 				t.Fatal(err)
@@ -235,4 +255,8 @@ func TestConnectFails(t *testing.T) {
 	if _, err := Run(context.Background(), Config{Addr: addr}, w, Step{Duration: time.Millisecond}, 1); err == nil || !strings.Contains(err.Error(), addr) {
 		t.Errorf("Run against a closed port = %v, want an error naming %s", err, addr)
 	}
+}
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
 }
