@@ -27,7 +27,7 @@ import (
 )
 
 type cli struct {
-	Compare   []string `placeholder:"LABEL=ARGS" sep:"none" help:"A configuration to compare: a label, '=', and the server's arguments (split at spaces; a --proto=h1|h2c among them is bench's protocol for it). Repeat the flag; the first is the baseline of every ratio. Default: one configuration, 'corekv=' (no arguments)."`
+	Compare   []string `placeholder:"LABEL=ARGS" sep:"none" help:"A configuration to compare: a label, '=', and the server's arguments (split at spaces; a --proto=h1|h2c among them is bench's protocol for it). Repeat the flag; the first is the baseline of every ratio. Default: one configuration, 'corekv=' (no arguments; 'target=' with --target)."`
 	Target    string   `placeholder:"URL" help:"Load this running server (http://host:port) instead of starting one; configurations then carry no server arguments."`
 	TargetPid int      `placeholder:"PID" help:"With --target, the server's process id, to measure its CPU time per request."`
 	ServerBin string   `placeholder:"PATH" type:"path" help:"Server binary to start; default: build the module's main package (go build) into a temporary directory."`

@@ -96,7 +96,11 @@ func (c *cli) suiteConfig() (suite.Config, error) {
 	}
 	cfg.Rates = rates
 	specs := c.Compare
-	if len(specs) == 0 {
+	switch {
+	case len(specs) > 0:
+	case c.Target != "":
+		specs = []string{"target="}
+	default:
 		specs = []string{"corekv="}
 	}
 	for _, s := range specs {

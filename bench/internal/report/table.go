@@ -39,7 +39,11 @@ func (r *Report) writeHeader(b *strings.Builder) {
 	if slices.ContainsFunc(r.Configs, func(c Config) bool { return c.Proto == "h2c" }) {
 		fmt.Fprintf(b, " (h2c: %d streams each)", s.Streams)
 	}
-	fmt.Fprintf(b, "\nrounds: %d per configuration, interleaved, fresh server each, after %gs warm-up; figures are median [min–max];\n", s.Repeat, s.WarmupS)
+	fresh := "fresh server each"
+	if s.Target != "" {
+		fresh = "the same target each"
+	}
+	fmt.Fprintf(b, "\nrounds: %d per configuration, interleaved, %s, after %gs warm-up; figures are median [min–max];\n", s.Repeat, fresh, s.WarmupS)
 	fmt.Fprintf(b, "  vs: ratio of medians to %q, p from a Mann-Whitney U test, * where p < 0.05\n", r.Configs[0].Label)
 	fmt.Fprintf(b, "  latency from each request's intended send time; srv CPU µs/req: server CPU time per correct answer;\n")
 	fmt.Fprintf(b, "  srv CPU: its CPU time over the step's wall time and CPUs; client busy: the load generator's share of its CPUs\n")
