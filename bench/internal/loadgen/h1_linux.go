@@ -2,6 +2,7 @@ package loadgen
 
 import (
 	"context"
+	"runtime"
 	"time"
 
 	"github.com/corekv/corekv/bench/internal/schedule"
@@ -10,6 +11,8 @@ import (
 
 // runH1 runs a step over HTTP/1.1 from one event loop.
 func runH1(ctx context.Context, cfg Config, w *workload.Workload, step Step, seed uint64) (*Result, error) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	l, err := newH1Loop(ctx, cfg, w, seed<<20)
 	if err != nil {
 		return nil, err

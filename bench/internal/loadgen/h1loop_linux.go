@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -101,7 +100,7 @@ func (l *h1Loop) add(fd int, id int32, events uint32) error {
 
 func (l *h1Loop) close() {
 	for _, c := range l.conns {
-		c.nc.Close()
+		unix.Close(c.fd)
 	}
 	for _, fd := range []int{l.epfd, l.timer, l.wake} {
 		if fd >= 0 {
@@ -408,8 +407,7 @@ func (l *h1Loop) runClosed(ctx context.Context, end time.Time, next func(conn in
 // h1Conn is one connection of an h1Loop.
 type h1Conn struct {
 	id     int32
-	nc     net.Conn // owns fd; the loop alone reads and writes it
-	fd     int
+	fd     int // a non-blocking socket, outside the Go runtime's poller
 	gen    *workload.Generator
 	rec    *recorder
 	parser h1.Parser
@@ -440,22 +438,86 @@ type pending struct {
 const readBuf = 64 << 10
 
 func dialH1Conn(ctx context.Context, cfg Config, w *workload.Workload, rec *recorder, seed uint64) (*h1Conn, error) {
-	var d net.Dialer
-	nc, err := d.DialContext(ctx, "tcp", cfg.Addr)
+	fd, err := dialRaw(ctx, cfg.Addr)
 	if err != nil {
 		return nil, err
 	}
-	c := &h1Conn{nc: nc, gen: w.Generator(seed), rec: rec, rbuf: make([]byte, readBuf)}
-	raw, err := nc.(syscall.Conn).SyscallConn()
-	if err == nil {
-		err = raw.Control(func(fd uintptr) { c.fd = int(fd) })
-	}
-	if err != nil {
-		nc.Close()
-		return nil, err
-	}
-	return c, nil
+	return &h1Conn{fd: fd, gen: w.Generator(seed), rec: rec, rbuf: make([]byte, readBuf)}, nil
 }
+
+// dialRaw connects a non-blocking TCP socket to addr with system calls
+// of its own. A socket dialled with package net would also sit in the Go
+// runtime's epoll set, and every answer would wake an idle runtime thread
+// on the client's CPU for nothing.
+func dialRaw(ctx context.Context, addr string) (int, error) {
+	ta, err := net.ResolveTCPAddr("tcp", addr)
+	if err != nil {
+		return -1, err
+	}
+	family, sa := unix.AF_INET6, unix.Sockaddr(nil)
+	if ip4 := ta.IP.To4(); ip4 != nil {
+		family, sa = unix.AF_INET, &unix.SockaddrInet4{Port: ta.Port, Addr: [4]byte(ip4)}
+	} else {
+		sa = &unix.SockaddrInet6{Port: ta.Port, Addr: [16]byte(ta.IP.To16())}
+	}
+	fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, unix.IPPROTO_TCP)
+	if err != nil {
+		return -1, os.NewSyscallError("socket", err)
+	}
+	if err := connect(ctx, fd, sa); err != nil {
+		unix.Close(fd)
+		return -1, err
+	}
+	if err := unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1); err != nil {
+		unix.Close(fd)
+		return -1, os.NewSyscallError("setsockopt TCP_NODELAY", err)
+	}
+	return fd, nil
+}
+
+// connect connects the non-blocking socket fd, waiting for the handshake
+// until ctx is done or dialTimeout passes.
+func connect(ctx context.Context, fd int, sa unix.Sockaddr) error {
+	err := unix.Connect(fd, sa)
+	if err == nil {
+		return nil
+	}
+	if !errors.Is(err, unix.EINPROGRESS) {
+		return os.NewSyscallError("connect", err)
+	}
+	deadline := time.Now().Add(dialTimeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		wait := min(time.Until(deadline), 50*time.Millisecond)
+		if wait <= 0 {
+			return fmt.Errorf("connect: %w", os.ErrDeadlineExceeded)
+		}
+		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLOUT}}
+		n, err := unix.Poll(fds, int(wait.Milliseconds())+1)
+		if errors.Is(err, unix.EINTR) || n == 0 {
+			continue
+		}
+		if err != nil {
+			return os.NewSyscallError("poll", err)
+		}
+		soErr, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
+		if err != nil {
+			return os.NewSyscallError("getsockopt SO_ERROR", err)
+		}
+		if soErr != 0 {
+			return os.NewSyscallError("connect", unix.Errno(soErr))
+		}
+		return nil
+	}
+}
+
+// dialTimeout bounds a connection's handshake.
+const dialTimeout = 5 * time.Second
 
 // enqueue appends op's request to the output and to the queue.
 func (c *h1Conn) enqueue(w *workload.Workload, host string, op workload.Op, at time.Time) {
