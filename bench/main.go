@@ -38,7 +38,7 @@ type cli struct {
 	Repeat      int           `default:"5" help:"Rounds per configuration, interleaved, each on a fresh server."`
 	Warmup      time.Duration `default:"1s" help:"Closed-loop warm-up before each round's timed steps."`
 	Duration    time.Duration `default:"1s" help:"Length of each timed step."`
-	Rates       string        `default:"auto" help:"Open-loop rates in requests/s, comma-separated (e.g. 5000,10000,20000); 'auto': fractions 0.1,0.25,0.5,0.75,0.9 of the first configuration's closed-loop throughput, measured once first; 'none': no open-loop steps."`
+	Rates       string        `default:"auto" help:"Open-loop rates in requests/s, comma-separated (e.g. 5000,10000,20000); 'auto': fractions 0.1,0.25,0.5,0.75,0.9,1 of the first configuration's closed-loop throughput, measured once first; 'none': no open-loop steps."`
 	Closed      bool          `default:"true" negatable:"" help:"Run the closed-loop (maximum throughput) step; --no-closed skips it."`
 	MaxLateness time.Duration `default:"1ms" help:"p99 send lateness beyond which an open-loop step counts as fallen behind (then client-bound, not a server result, when the client's CPU was busy)."`
 

@@ -47,7 +47,8 @@ type Config struct {
 	// at all: a single negative rate.
 	Rates []float64
 	// Fractions are the automatic rates' fractions of the calibrated
-	// throughput. Default 0.1, 0.25, 0.5, 0.75, 0.9.
+	// throughput. Default 0.1, 0.25, 0.5, 0.75, 0.9, 1: the last finds where the
+	// server saturates in open loop.
 	Fractions []float64
 	// Load and Workload are the load generator's and the workload's
 	// settings (Load.Addr is set per round; Load.Proto is the default
@@ -84,7 +85,7 @@ func (c Config) withDefaults() Config {
 		c.Duration = time.Second
 	}
 	if c.Fractions == nil {
-		c.Fractions = []float64{0.1, 0.25, 0.5, 0.75, 0.9}
+		c.Fractions = []float64{0.1, 0.25, 0.5, 0.75, 0.9, 1}
 	}
 	if c.MaxLateness == 0 {
 		c.MaxLateness = time.Millisecond
