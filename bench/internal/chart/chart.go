@@ -24,14 +24,18 @@ type Chart struct {
 	Metric string // report.Metric name
 	Title  string
 	YLabel string
-	LogY   bool
+	LogY   bool // else the axis starts at 0
+	// LegendLeft puts the legend in the top left corner, else the top
+	// right: where the curves are not (latency rises to the right, CPU
+	// time per request falls).
+	LegendLeft bool
 }
 
 // Charts are the figures Write draws.
 var Charts = []Chart{
-	{"latency-p50.png", "p50", "p50 latency vs throughput", "p50 latency (µs, log scale)", true},
-	{"latency-p99.png", "p99", "p99 latency vs throughput", "p99 latency (µs, log scale)", true},
-	{"cpu-per-request.png", "cpu_per_req", "server CPU time per request vs throughput", "server CPU (µs per request)", false},
+	{"latency-p50.png", "p50", "p50 latency vs throughput", "p50 latency (µs, log scale)", true, true},
+	{"latency-p99.png", "p99", "p99 latency vs throughput", "p99 latency (µs, log scale)", true, true},
+	{"cpu-per-request.png", "cpu_per_req", "server CPU time per request vs throughput", "server CPU (µs per request)", false, false},
 }
 
 // Write draws every chart of r's open-loop steps into dir and returns the
@@ -96,13 +100,18 @@ func (c Chart) plot(r *report.Report) (*plot.Plot, error) {
 	p.X.Label.Text = "achieved throughput (requests/s, open loop)"
 	p.Y.Label.Text = c.YLabel
 	p.Legend.Top = true
-	p.Legend.Left = true
-	p.Legend.XOffs = vg.Points(12) // clear of the axis and the top line
+	p.Legend.Left = c.LegendLeft
+	p.Legend.XOffs = vg.Points(12) // clear of the axes and the top line
+	if !c.LegendLeft {
+		p.Legend.XOffs = -vg.Points(12)
+	}
 	p.Legend.YOffs = -vg.Points(6)
 	p.Add(plotter.NewGrid())
 	if c.LogY {
 		p.Y.Scale = plot.LogScale{}
 		p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+	} else {
+		p.Y.Min = 0
 	}
 	drawn := 0
 	for cfg, conf := range r.Configs {
