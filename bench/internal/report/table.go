@@ -79,7 +79,7 @@ func (r *Report) writeStep(b *strings.Builder, step int) {
 		for _, m := range Metrics {
 			fmt.Fprintf(tw, "\t%s", formatRatio(s.Stats[m.Name]))
 		}
-		fmt.Fprint(tw, "\n")
+		fmt.Fprint(tw, "\t\n") // an empty status keeps the column aligned
 	}
 	tw.Flush()
 }

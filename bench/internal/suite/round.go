@@ -193,13 +193,18 @@ func utilization(used, wall time.Duration, cpus int) float64 {
 
 // Thresholds of classify.
 const (
-	minAchieved = 0.95 // of the target rate (answers) and of the plan (sends)
+	// minAnswered is the share of the target rate the server must answer
+	// to have kept up: throughput counts up to the last answer, so with
+	// 1s steps 99% means the answers ended within about 10ms of the
+	// schedule, without a backlog.
+	minAnswered = 0.99
+	minSent     = 0.95 // of the plan: fewer means the client broke off
 	busyClient  = 0.90 // client CPU utilization that counts as saturated
 )
 
 // classify says whether an open-loop step measured the server: OK when
 // the sends kept to the plan (p99 lateness within maxLate, at least 95%
-// sent) and at least 95% of the target rate was answered; Saturated when
+// sent) and at least 99% of the target rate was answered; Saturated when
 // the answers fell short while the client had CPU to spare, so the
 // server could not keep up; ClientStalled when the sends were late
 // although the client had CPU to spare and the server kept up (the
@@ -209,8 +214,8 @@ func classify(st report.Step, planned int, sent int64, m *report.Measurement, ma
 	if st.Rate == 0 {
 		return report.Closed
 	}
-	late := m.Lateness.P99 > float64(maxLate.Microseconds()) || float64(sent) < minAchieved*float64(planned)
-	under := m.Throughput < minAchieved*st.Rate
+	late := m.Lateness.P99 > float64(maxLate.Microseconds()) || float64(sent) < minSent*float64(planned)
+	under := m.Throughput < minAnswered*st.Rate
 	busy := m.ClientUtil >= busyClient
 	switch {
 	case !late && !under:

@@ -87,6 +87,7 @@ func TestClassify(t *testing.T) {
 		want   report.Status
 	}{
 		{"on time, kept up", open, 10000, 9990, 80, 0.4, report.OK},
+		{"on time, a backlog of 4%", open, 10000, 9600, 80, 0.4, report.Saturated},
 		{"closed loop", report.Step{DurationS: 1}, 5, 1, 1e6, 1, report.Closed},
 		{"server fell behind, client idle", open, 10000, 7000, 80, 0.3, report.Saturated},
 		{"backpressure made sends late, client idle", open, 10000, 7000, 50000, 0.3, report.Saturated},
