@@ -73,7 +73,7 @@ func (c *cli) suiteConfig() (suite.Config, error) {
 	cfg := suite.Config{
 		Bin: c.ServerBin, TargetPid: c.TargetPid,
 		Repeat: c.Repeat, Warmup: c.Warmup, Duration: c.Duration, SkipClosed: !c.Closed,
-		MaxLateness: c.MaxLateness, Seed: c.Seed, Command: strings.Join(os.Args, " "),
+		MaxLateness: c.MaxLateness, Seed: c.Seed, Command: commandLine(os.Args[1:]),
 		Load: loadgen.Config{
 			Proto: loadgen.Proto(c.Proto), Conns: c.Connections, Streams: c.Streams,
 			Pipeline: c.Pipeline, Timeout: c.Timeout,
@@ -111,6 +111,19 @@ func (c *cli) suiteConfig() (suite.Config, error) {
 		cfg.Specs = append(cfg.Specs, sp)
 	}
 	return cfg, cfg.Validate()
+}
+
+// commandLine returns bench's command line as a shell would take it,
+// with go run's temporary binary path replaced by "bench".
+func commandLine(args []string) string {
+	quoted := []string{"bench"}
+	for _, a := range args {
+		if a == "" || strings.ContainsAny(a, " \t'\"$\\*?[]{}()<>|&;#~") {
+			a = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+		quoted = append(quoted, a)
+	}
+	return strings.Join(quoted, " ")
 }
 
 // parseRates parses --rates: "auto" (nil), "none" (a single -1: no

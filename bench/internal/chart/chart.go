@@ -67,9 +67,9 @@ func Write(r *report.Report, dir string) ([]string, error) {
 // errNothing is plot's error when no configuration has a point.
 var errNothing = errors.New("no open-loop step with results to draw")
 
-// point is one step of one configuration: median throughput, and the
-// metric's median, min and max.
-type point struct{ x, y, lo, hi float64 }
+// point is one step of one configuration: the target rate, the median
+// throughput, and the metric's median, min and max.
+type point struct{ rate, x, y, lo, hi float64 }
 
 type series []point
 
@@ -87,9 +87,11 @@ func (c Chart) points(r *report.Report, cfg int) series {
 		if !ok || x.N == 0 || y.N == 0 || (c.LogY && y.Min <= 0) {
 			continue
 		}
-		s = append(s, point{x.Median, y.Median, y.Min, y.Max})
+		s = append(s, point{st.Rate, x.Median, y.Median, y.Min, y.Max})
 	}
-	slices.SortFunc(s, func(a, b point) int { return cmp.Compare(a.x, b.x) })
+	// In the order of the offered load, not of the throughput: past
+	// saturation the throughput falls back, and the line shows it.
+	slices.SortFunc(s, func(a, b point) int { return cmp.Compare(a.rate, b.rate) })
 	return s
 }
 

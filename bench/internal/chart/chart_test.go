@@ -43,13 +43,13 @@ func TestPoints(t *testing.T) {
 	if len(a) != 3 || len(b) != 2 {
 		t.Fatalf("points: %d for a, %d for b, want 3 and 2 (closed and client-bound steps left out)", len(a), len(b))
 	}
-	want := point{x: 990 + 2, y: 52, lo: 51, hi: 53}
+	want := point{rate: 1000, x: 990 + 2, y: 52, lo: 51, hi: 53}
 	if a[0] != want {
 		t.Errorf("a's first point = %+v, want %+v (medians, min–max bars)", a[0], want)
 	}
 	for i := 1; i < len(a); i++ {
-		if a[i].x <= a[i-1].x {
-			t.Errorf("points not sorted by throughput: %+v", a)
+		if a[i].rate <= a[i-1].rate {
+			t.Errorf("points not in the order of the target rate: %+v", a)
 		}
 	}
 	if lo, hi := a.YError(0); lo != 1 || hi != 1 {

@@ -28,6 +28,9 @@ func (r *Report) WriteTable(w io.Writer) error {
 
 func (r *Report) writeHeader(b *strings.Builder) {
 	m, s := r.Machine, r.Settings
+	if r.Command != "" {
+		fmt.Fprintf(b, "command: %s\n", r.Command)
+	}
 	fmt.Fprintf(b, "machine: %s, %d CPUs, %s, %s\n", m.CPUModel, m.CPUs, m.Kernel, m.GoVersion)
 	where := "server on CPUs " + m.ServerCPUs
 	if s.Target != "" {
