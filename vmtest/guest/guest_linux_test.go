@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"slices"
 	"strings"
@@ -190,5 +191,27 @@ func TestCommand(t *testing.T) {
 		if got := strings.Join(cmd.Args, " "); got != tc.want || cmd.Path != strings.Fields(tc.want)[0] {
 			t.Errorf("command(%s) = %q (%s), want %q", tc.v.Name, got, cmd.Path, tc.want)
 		}
+	}
+}
+
+// TestGoldenTopologies checks the expectations against the topology
+// package's golden outputs for the same QEMU trees, so the guest's
+// model of each preset and corekv's reader agree before any boot.
+func TestGoldenTopologies(t *testing.T) {
+	for _, p := range vmtest.Presets() {
+		t.Run(p.Name, func(t *testing.T) {
+			data, err := os.ReadFile("../../topology/testdata/" + p.Fixture + ".golden")
+			if err != nil {
+				t.Skipf("no golden file: %v", err)
+			}
+			var tp topology
+			if err := json.Unmarshal(data, &tp); err != nil {
+				t.Fatal(err)
+			}
+			g := &guest{spec: vmtest.Spec{Preset: p}, layout: p.Layout()}
+			if err := g.compareTopology(&tp, p.Layout().IDs()); err != nil {
+				t.Errorf("%s.golden: %v", p.Fixture, err)
+			}
+		})
 	}
 }
