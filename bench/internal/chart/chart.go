@@ -18,8 +18,8 @@ import (
 	"github.com/corekv/corekv/bench/internal/report"
 )
 
-// Chart is one figure: a report metric against throughput.
-type Chart struct {
+// chartSpec is one figure: a report metric against throughput.
+type chartSpec struct {
 	File   string // file name in the output directory
 	Metric string // report.Metric name
 	Title  string
@@ -31,8 +31,8 @@ type Chart struct {
 	LegendLeft bool
 }
 
-// Charts are the figures Write draws.
-var Charts = []Chart{
+// charts are the figures Write draws.
+var charts = []chartSpec{
 	{"latency-p50.png", "p50", "p50 latency vs throughput", "p50 latency (µs, log scale)", true, true},
 	{"latency-p99.png", "p99", "p99 latency vs throughput", "p99 latency (µs, log scale)", true, true},
 	{"cpu-per-request.png", "cpu_per_req", "server CPU time per request vs throughput", "server CPU (µs per request)", false, false},
@@ -45,7 +45,7 @@ var Charts = []Chart{
 func Write(r *report.Report, dir string) ([]string, error) {
 	var paths []string
 	var errs []error
-	for _, c := range Charts {
+	for _, c := range charts {
 		p, err := c.plot(r)
 		if errors.Is(err, errNothing) {
 			continue
@@ -76,7 +76,7 @@ type series []point
 func (s series) Len() int                        { return len(s) }
 func (s series) XY(i int) (float64, float64)     { return s[i].x, s[i].y }
 func (s series) YError(i int) (float64, float64) { return s[i].y - s[i].lo, s[i].hi - s[i].y }
-func (c Chart) points(r *report.Report, cfg int) series {
+func (c chartSpec) points(r *report.Report, cfg int) series {
 	var s series
 	for step, st := range r.Steps {
 		if st.Rate == 0 {
@@ -95,7 +95,7 @@ func (c Chart) points(r *report.Report, cfg int) series {
 	return s
 }
 
-func (c Chart) plot(r *report.Report) (*plot.Plot, error) {
+func (c chartSpec) plot(r *report.Report) (*plot.Plot, error) {
 	p := plot.New()
 	p.Title.Text = fmt.Sprintf("%s\n%s, %d CPUs; server on CPUs %s, client on %s; median of %d rounds, bars min–max",
 		c.Title, r.Machine.CPUModel, r.Machine.CPUs, r.Machine.ServerCPUs, r.Machine.ClientCPUs, r.Settings.Repeat)

@@ -37,7 +37,7 @@ func fixture() *report.Report {
 
 func TestPoints(t *testing.T) {
 	r := fixture()
-	c := Charts[0] // p50
+	c := charts[0] // p50
 	a, b := c.points(r, 0), c.points(r, 1)
 	// Config a: the three open steps; b: the last one was client-bound.
 	if len(a) != 3 || len(b) != 2 {
@@ -63,10 +63,10 @@ func TestWrite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(paths) != len(Charts) {
-		t.Fatalf("Write wrote %v, want %d charts", paths, len(Charts))
+	if len(paths) != len(charts) {
+		t.Fatalf("Write wrote %v, want %d charts", paths, len(charts))
 	}
-	for _, c := range Charts {
+	for _, c := range charts {
 		b, err := os.ReadFile(filepath.Join(dir, c.File))
 		if err != nil {
 			t.Fatal(err)

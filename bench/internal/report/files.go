@@ -61,7 +61,7 @@ func (r *Report) WriteSummaryCSV(w io.Writer) error {
 	f := func(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
 	for _, s := range r.Summary {
 		st := r.Steps[s.Step]
-		for _, m := range Metrics {
+		for _, m := range metrics {
 			x := s.Stats[m.Name]
 			cw.Write([]string{r.Configs[s.Config].Label, strconv.Itoa(s.Step), st.Mode(), f(st.Rate), m.Name,
 				strconv.Itoa(x.N), f(x.Median), f(x.Min), f(x.Max), f(x.Ratio), f(x.P), strconv.FormatBool(x.Significant)})

@@ -192,8 +192,8 @@ func TestWriteCSVAndJSON(t *testing.T) {
 	if err := r.WriteSummaryCSV(&b); err != nil {
 		t.Fatal(err)
 	}
-	if rows, _ := csv.NewReader(&b).ReadAll(); len(rows) != 1+2*2*len(Metrics) {
-		t.Errorf("summary CSV has %d rows, want %d", len(rows), 1+2*2*len(Metrics))
+	if rows, _ := csv.NewReader(&b).ReadAll(); len(rows) != 1+2*2*len(metrics) {
+		t.Errorf("summary CSV has %d rows, want %d", len(rows), 1+2*2*len(metrics))
 	}
 	b.Reset()
 	if err := r.WriteJSON(&b); err != nil {

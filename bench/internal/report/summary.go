@@ -6,8 +6,8 @@ import (
 	"golang.org/x/perf/benchmath"
 )
 
-// Metric is a figure summed up across rounds.
-type Metric struct {
+// metric is a figure summed up across rounds.
+type metric struct {
 	Name  string // as in JSON and CSV
 	Title string // as in the table
 	// Better is +1 when higher is better, -1 when lower is, 0 when
@@ -18,8 +18,8 @@ type Metric struct {
 	Percent bool
 }
 
-// Metrics are the figures the summary compares.
-var Metrics = []Metric{
+// metrics are the figures the summary compares.
+var metrics = []metric{
 	{"throughput", "req/s", +1, func(m Measurement) float64 { return m.Throughput }, false},
 	{"p50", "p50 µs", -1, func(m Measurement) float64 { return m.Latency.P50 }, false},
 	{"p99", "p99 µs", -1, func(m Measurement) float64 { return m.Latency.P99 }, false},
@@ -33,7 +33,7 @@ var Metrics = []Metric{
 type Summary struct {
 	Step   int             `json:"step"`
 	Config int             `json:"config"`
-	Stats  map[string]Stat `json:"stats"` // by Metric.Name
+	Stats  map[string]Stat `json:"stats"` // by metric.Name
 	// Statuses counts rounds by status.
 	Statuses map[Status]int `json:"statuses"`
 	// Errors counts failed requests over all rounds.
@@ -71,7 +71,7 @@ func (r *Report) Summarize() {
 				base = vals
 			}
 			s.Stats = map[string]Stat{}
-			for _, m := range Metrics {
+			for _, m := range metrics {
 				s.Stats[m.Name] = stat(vals[m.Name], base[m.Name])
 			}
 			r.Summary = append(r.Summary, s)
@@ -96,7 +96,7 @@ func (r *Report) collect(step, cfg int) (map[string][]float64, Summary) {
 			if !m.Status.ServerResult() {
 				continue
 			}
-			for _, metric := range Metrics {
+			for _, metric := range metrics {
 				vals[metric.Name] = append(vals[metric.Name], metric.Value(m))
 			}
 		}

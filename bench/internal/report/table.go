@@ -61,7 +61,7 @@ func (r *Report) writeStep(b *strings.Builder, step int) {
 	}
 	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
 	fmt.Fprint(tw, "config\tproto\tGOMAXPROCS")
-	for _, m := range Metrics {
+	for _, m := range metrics {
 		fmt.Fprintf(tw, "\t%s", m.Title)
 	}
 	fmt.Fprint(tw, "\tstatus\n")
@@ -71,7 +71,7 @@ func (r *Report) writeStep(b *strings.Builder, step int) {
 			continue
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s", c.Label, c.Proto, r.gomaxprocs(cfg))
-		for _, m := range Metrics {
+		for _, m := range metrics {
 			fmt.Fprintf(tw, "\t%s", formatStat(m, s.Stats[m.Name]))
 		}
 		fmt.Fprintf(tw, "\t%s\n", formatStatuses(s.Statuses))
@@ -79,7 +79,7 @@ func (r *Report) writeStep(b *strings.Builder, step int) {
 			continue
 		}
 		fmt.Fprint(tw, "  vs\t\t")
-		for _, m := range Metrics {
+		for _, m := range metrics {
 			fmt.Fprintf(tw, "\t%s", formatRatio(s.Stats[m.Name]))
 		}
 		fmt.Fprint(tw, "\t\n") // an empty status keeps the column aligned
@@ -126,7 +126,7 @@ func (r *Report) writeErrors(b *strings.Builder) {
 	fmt.Fprintf(b, "\n!! %d failed requests in all (not timed)\n", total)
 }
 
-func formatStat(m Metric, s Stat) string {
+func formatStat(m metric, s Stat) string {
 	if s.N == 0 {
 		return "-"
 	}
