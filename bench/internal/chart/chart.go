@@ -21,7 +21,7 @@ import (
 // chartSpec is one figure: a report metric against throughput.
 type chartSpec struct {
 	File   string // file name in the output directory
-	Metric string // report.Metric name
+	Metric string // a metric name of report.Summary.Stats
 	Title  string
 	YLabel string
 	LogY   bool // else the axis starts at 0
