@@ -1,0 +1,140 @@
+package shard
+
+import (
+	"bytes"
+
+	"github.com/corekv/corekv/api"
+)
+
+// maxChunkLine bounds a chunk-size line with its extensions, and a trailer
+// field line, in bytes.
+const maxChunkLine = 4096
+
+// scanChunked walks a chunked body (RFC 9112, section 7.1) at the start of
+// buf without copying it. It returns the body's decoded size and the bytes
+// it spans, the trailer section included, once it is complete; done is false
+// while more input is needed. A body that decodes to more than max bytes is
+// refused with 413.
+func scanChunked(buf []byte, max int) (size, span int, done bool, p *api.Problem) {
+	pos := 0
+	for {
+		eol := bytes.IndexByte(buf[pos:], '\n')
+		if eol < 0 {
+			if len(buf)-pos > maxChunkLine {
+				return 0, 0, false, errBadChunk
+			}
+			return 0, 0, false, nil
+		}
+		n, p := parseChunkSize(buf[pos : pos+eol+1])
+		if p != nil {
+			return 0, 0, false, p
+		}
+		pos += eol + 1
+		if n == 0 {
+			return trailers(buf, pos, size)
+		}
+		if n > int64(max-size) {
+			return 0, 0, false, api.ErrValueTooLarge
+		}
+		if int64(len(buf)-pos) < n+2 {
+			return 0, 0, false, nil
+		}
+		pos += int(n)
+		if buf[pos] != '\r' || buf[pos+1] != '\n' {
+			return 0, 0, false, errBadChunk
+		}
+		pos += 2
+		size += int(n)
+	}
+}
+
+// trailers skips the trailer section after the last chunk: field lines up
+// to an empty line.
+func trailers(buf []byte, pos, size int) (int, int, bool, *api.Problem) {
+	for {
+		eol := bytes.IndexByte(buf[pos:], '\n')
+		if eol < 0 {
+			if len(buf)-pos > maxChunkLine {
+				return 0, 0, false, errBadChunk
+			}
+			return 0, 0, false, nil
+		}
+		line := buf[pos : pos+eol+1]
+		pos += eol + 1
+		if len(line) < 2 || line[len(line)-2] != '\r' {
+			return 0, 0, false, errBareLF
+		}
+		line = line[:len(line)-2]
+		if len(line) == 0 {
+			return size, pos, true, nil
+		}
+		colon := bytes.IndexByte(line, ':')
+		if colon <= 0 || !isToken(line[:colon]) {
+			return 0, 0, false, errBadChunk
+		}
+		for _, c := range line[colon+1:] {
+			if !fieldValueChar[c] {
+				return 0, 0, false, errBadChunk
+			}
+		}
+	}
+}
+
+// parseChunkSize parses "chunk-size [chunk-ext] CRLF". Extensions are
+// checked for stray control bytes and otherwise ignored.
+func parseChunkSize(line []byte) (int64, *api.Problem) {
+	if len(line) < 3 || line[len(line)-2] != '\r' {
+		return 0, errBadChunk
+	}
+	line = line[:len(line)-2]
+	var n int64
+	i := 0
+	for ; i < len(line); i++ {
+		d, ok := unhexDigit(line[i])
+		if !ok {
+			break
+		}
+		if i >= 15 {
+			return 0, errBadChunk // 16 hex digits or more: beyond any sane size
+		}
+		n = n<<4 | int64(d)
+	}
+	if i == 0 {
+		return 0, errBadChunk
+	}
+	ext := trimOWS(line[i:])
+	if len(ext) > 0 && ext[0] != ';' {
+		return 0, errBadChunk
+	}
+	for _, c := range ext {
+		if !fieldValueChar[c] {
+			return 0, errBadChunk
+		}
+	}
+	return n, nil
+}
+
+func unhexDigit(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
+}
+
+// decodeChunked copies the data of a complete chunked body, already checked
+// by scanChunked, into dst, which must hold exactly its decoded size.
+func decodeChunked(buf, dst []byte) {
+	pos, out := 0, 0
+	for out < len(dst) {
+		eol := bytes.IndexByte(buf[pos:], '\n')
+		n, _ := parseChunkSize(buf[pos : pos+eol+1])
+		pos += eol + 1
+		out += copy(dst[out:], buf[pos:pos+int(n)])
+		pos += int(n) + 2
+	}
+}

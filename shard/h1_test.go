@@ -1,0 +1,197 @@
+package shard
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/corekv/corekv/api"
+)
+
+func TestParseHead(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want request // headLen is checked against the input's head
+	}{
+		{"get", "GET /get/a HTTP/1.1\r\nHost: x\r\n\r\n",
+			request{method: "GET", target: "/get/a", minor: 1, contentLength: -1, keepAlive: true}},
+		{"leading empty line", "\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n",
+			request{method: "GET", target: "/", minor: 1, contentLength: -1, keepAlive: true}},
+		{"post with length", "POST /store/k HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello",
+			request{method: "POST", target: "/store/k", minor: 1, contentLength: 5, keepAlive: true}},
+		{"duplicate equal lengths", "POST /store/k HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\ncontent-length: 5\r\n\r\n",
+			request{method: "POST", target: "/store/k", minor: 1, contentLength: 5, keepAlive: true}},
+		{"chunked", "POST /store/k HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: Chunked\r\n\r\n",
+			request{method: "POST", target: "/store/k", minor: 1, contentLength: -1, chunked: true, keepAlive: true}},
+		{"close", "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+			request{method: "GET", target: "/", minor: 1, contentLength: -1}},
+		{"http10", "GET / HTTP/1.0\r\n\r\n",
+			request{method: "GET", target: "/", minor: 0, contentLength: -1}},
+		{"http10 keep-alive", "GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n",
+			request{method: "GET", target: "/", minor: 0, contentLength: -1, keepAlive: true}},
+		{"expect", "POST /store/k HTTP/1.1\r\nHost: x\r\nContent-Length: 2000\r\nExpect: 100-continue\r\n\r\n",
+			request{method: "POST", target: "/store/k", minor: 1, contentLength: 2000, keepAlive: true, expect100: true}},
+		{"expect ignored in 1.0", "POST /store/k HTTP/1.0\r\nContent-Length: 1\r\nExpect: 100-continue\r\n\r\n",
+			request{method: "POST", target: "/store/k", minor: 0, contentLength: 1}},
+		{"h2c upgrade", "GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA\r\n\r\n",
+			request{method: "GET", target: "/", minor: 1, contentLength: -1, keepAlive: true, upgradeH2C: true, h2Settings: "AAMAAABkAAQAoAAAAAIAAAAA"}},
+		{"upgrade without settings is plain", "GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n",
+			request{method: "GET", target: "/", minor: 1, contentLength: -1, keepAlive: true}},
+		{"absolute form", "GET http://x/get/a HTTP/1.1\r\nHost: x\r\n\r\n",
+			request{method: "GET", target: "http://x/get/a", minor: 1, contentLength: -1, keepAlive: true}},
+		{"value whitespace trimmed", "GET / HTTP/1.1\r\nHost:   x \t\r\nContent-Length:\t7 \r\n\r\n",
+			request{method: "GET", target: "/", minor: 1, contentLength: 7, keepAlive: true}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var r request
+			ok, p := parseHead([]byte(tc.in), 16<<10, &r)
+			if !ok || p != nil {
+				t.Fatalf("parseHead(%q) = %v, %v, want a request", tc.in, ok, p)
+			}
+			tc.want.headLen = strings.Index(tc.in, "\r\n\r\n") + 4
+			if strings.HasPrefix(tc.in, "\r\n") {
+				tc.want.headLen = strings.Index(tc.in[2:], "\r\n\r\n") + 6
+			}
+			if r != tc.want {
+				t.Errorf("parseHead(%q) = %+v, want %+v", tc.in, r, tc.want)
+			}
+		})
+	}
+}
+
+func TestParseHeadRefusals(t *testing.T) {
+	long := "GET /" + strings.Repeat("a", 300) + " HTTP/1.1\r\nHost: x\r\n\r\n"
+	tests := []struct {
+		name, in string
+		want     *api.Problem
+	}{
+		{"no host", "GET / HTTP/1.1\r\n\r\n", errNoHost},
+		{"two hosts", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", errNoHost},
+		{"bad version", "GET / HTTP/1.x\r\nHost: x\r\n\r\n", errBadLine},
+		{"http2 line", "GET / HTTP/2.0\r\nHost: x\r\n\r\n", errVersion},
+		{"http 1.2", "GET / HTTP/1.2\r\nHost: x\r\n\r\n", errVersion},
+		{"http 0.9 form", "GET /\r\n\r\n", errBadLine},
+		{"no target", "GET  HTTP/1.1\r\nHost: x\r\n\r\n", errBadLine},
+		{"relative target", "GET a HTTP/1.1\r\nHost: x\r\n\r\n", errBadLine},
+		{"bad method", "G(T / HTTP/1.1\r\nHost: x\r\n\r\n", errBadLine},
+		{"space before colon", "GET / HTTP/1.1\r\nHost : x\r\n\r\n", errBadHeader},
+		{"obs fold", "GET / HTTP/1.1\r\nHost: x\r\n y\r\n\r\n", errObsFold},
+		{"nul in value", "GET / HTTP/1.1\r\nHost: x\x00y\r\n\r\n", errBadHeader},
+		{"bare cr in value", "GET / HTTP/1.1\r\nHost: x\ry\r\n\r\n", errBadHeader},
+		{"bare lf in head", "GET / HTTP/1.1\nHost: x\r\n\r\n", errBareLF},
+		{"bare lf incomplete", "GET / HTTP/1.1\nHost: x", errBareLF},
+		{"negative length", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n", errBadLength},
+		{"plus length", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: +1\r\n\r\n", errBadLength},
+		{"list length", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1, 1\r\n\r\n", errBadLength},
+		{"huge length", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999\r\n\r\n", errBadLength},
+		{"conflicting lengths", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", errTwoLengths},
+		{"length and chunked", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n", errLengthAndTE},
+		{"chunked then length", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 1\r\n\r\n", errLengthAndTE},
+		{"gzip coding", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", errTECoding},
+		{"two te headers", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n", errTECoding},
+		{"te in 1.0", "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", errTE10},
+		{"odd expectation", "GET / HTTP/1.1\r\nHost: x\r\nExpect: teapot\r\n\r\n", errExpectation},
+		{"line too long", long[:200], errLineTooLong},
+		{"head too long", "GET / HTTP/1.1\r\nHost: x\r\nX: " + strings.Repeat("y", 300), errHeadersTooLong},
+		{"complete line too long", long, errLineTooLong},
+		{"complete head too long", "GET / HTTP/1.1\r\nHost: x\r\nX: " + strings.Repeat("y", 300) + "\r\n\r\n", errHeadersTooLong},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var r request
+			ok, p := parseHead([]byte(tc.in), 200, &r)
+			if ok || p != tc.want {
+				t.Errorf("parseHead(%q) = %v, %v, want %v", tc.in, ok, p, tc.want)
+			}
+		})
+	}
+}
+
+func TestParseHeadIncomplete(t *testing.T) {
+	full := "POST /store/k HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\n"
+	for i := 0; i < len(full); i++ {
+		var r request
+		if ok, p := parseHead([]byte(full[:i]), 16<<10, &r); ok || p != nil {
+			t.Fatalf("parseHead(%q) = %v, %v, want incomplete", full[:i], ok, p)
+		}
+	}
+}
+
+func TestScanChunked(t *testing.T) {
+	tests := []struct {
+		name     string
+		in       string
+		max      int
+		want     string // decoded body
+		wantSpan int
+		done     bool
+		wantErr  *api.Problem
+	}{
+		{"two chunks", "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\nNEXT", 100, "hello world", 26, true, nil},
+		{"extension", "5;a=b\r\nhello\r\n0\r\n\r\n", 100, "hello", 19, true, nil},
+		{"trailer", "1\r\nx\r\n0\r\nX-T: 1\r\n\r\n", 100, "x", 19, true, nil},
+		{"upper hex", "A\r\n0123456789\r\n0\r\n\r\n", 100, "0123456789", 20, true, nil},
+		{"empty", "0\r\n\r\n", 100, "", 5, true, nil},
+		{"incomplete data", "5\r\nhel", 100, "", 0, false, nil},
+		{"incomplete trailer", "0\r\n", 100, "", 0, false, nil},
+		{"too large", "65\r\n", 100, "", 0, false, api.ErrValueTooLarge},
+		{"huge size", "fffffffffffffffff\r\n", 100, "", 0, false, errBadChunk},
+		{"no size", "\r\nx\r\n", 100, "", 0, false, errBadChunk},
+		{"bad size", "z\r\n", 100, "", 0, false, errBadChunk},
+		{"bad extension", "1 x\r\nx\r\n0\r\n\r\n", 100, "", 0, false, errBadChunk},
+		{"missing crlf after data", "1\r\nxy0\r\n\r\n", 100, "", 0, false, errBadChunk},
+		{"bare lf size", "1\nx\r\n", 100, "", 0, false, errBadChunk},
+		{"bad trailer", "0\r\nbad trailer\r\n\r\n", 100, "", 0, false, errBadChunk},
+		{"nul in extension", "1;\x00\r\nx\r\n0\r\n\r\n", 100, "", 0, false, errBadChunk},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			size, span, done, p := scanChunked([]byte(tc.in), tc.max)
+			if p != tc.wantErr || done != tc.done {
+				t.Fatalf("scanChunked(%q) = done %v, %v; want done %v, %v", tc.in, done, p, tc.done, tc.wantErr)
+			}
+			if !done {
+				return
+			}
+			if span != tc.wantSpan || size != len(tc.want) {
+				t.Fatalf("scanChunked(%q) = size %d span %d, want %d %d", tc.in, size, span, len(tc.want), tc.wantSpan)
+			}
+			got := make([]byte, size)
+			decodeChunked([]byte(tc.in), got)
+			if string(got) != tc.want {
+				t.Errorf("decodeChunked(%q) = %q, want %q", tc.in, got, tc.want)
+			}
+		})
+	}
+}
+
+func FuzzParseHead(f *testing.F) {
+	f.Add([]byte("GET /get/a HTTP/1.1\r\nHost: x\r\n\r\n"))
+	f.Add([]byte("POST /store/k HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"))
+	f.Add([]byte("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n"))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		var r request
+		ok, p := parseHead(in, 4096, &r)
+		if ok && p != nil {
+			t.Fatalf("parseHead(%q) = ok with problem %v", in, p)
+		}
+		if !ok {
+			return
+		}
+		if r.headLen > len(in) || !bytes.Equal(in[r.headLen-4:r.headLen], crlfcrlf) {
+			t.Fatalf("parseHead(%q): headLen %d does not end the head", in, r.headLen)
+		}
+		if r.chunked && r.contentLength >= 0 {
+			t.Fatalf("parseHead(%q): both chunked and Content-Length accepted", in)
+		}
+		size, span, done, _ := scanChunked(in[r.headLen:], 1<<20)
+		if done {
+			if span > len(in)-r.headLen || size > span {
+				t.Fatalf("scanChunked(%q) = size %d span %d beyond input", in[r.headLen:], size, span)
+			}
+			decodeChunked(in[r.headLen:], make([]byte, size))
+		}
+	})
+}
