@@ -1,0 +1,220 @@
+// Package shard serves corekv's API from a group of shards: one
+// SO_REUSEPORT listener per planned CPU, each with its own concurrency
+// semaphore, all sharing one store.
+//
+// The loop engine (Linux) runs each shard as one goroutine locked to its OS
+// thread, optionally pinned to the shard's CPU, that does everything itself:
+// epoll over its listener and its connections, HTTP/1.1 parsing, the store
+// lookup and the response. HTTP/2 connections (h2c by prior knowledge or by
+// Upgrade) are handed over to golang.org/x/net/http2. The std engine serves
+// the same listeners with net/http, as the baseline to compare against.
+package shard
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/net/http2"
+
+	"github.com/corekv/corekv/api"
+	"github.com/corekv/corekv/socket"
+	"github.com/corekv/corekv/store"
+	"github.com/corekv/corekv/topology"
+)
+
+// The engines.
+const (
+	EngineLoop = "loop" // per-shard epoll event loops (Linux only)
+	EngineStd  = "std"  // net/http, a goroutine per connection
+)
+
+// Defaults.
+const (
+	DefaultConcurrencyLimit = 250
+	DefaultMaxHeaderSize    = 16 << 10
+	DefaultShutdownTimeout  = 10 * time.Second
+	DefaultReadTimeout      = 30 * time.Second
+	DefaultIdleTimeout      = 2 * time.Minute
+)
+
+// Config describes a group of shards. Zero fields mean their defaults.
+type Config struct {
+	// Engine is EngineLoop (default on Linux) or EngineStd.
+	Engine string
+	// Plan places the shards: one per entry, served on the listener of the
+	// same index.
+	Plan      []topology.Shard
+	Listeners []*socket.Listener
+	// Pin pins each shard's event-loop thread to its planned CPU. The loop
+	// engine only.
+	Pin bool
+	// Store is shared by all shards.
+	Store store.Store
+	// Limits bounds keys and values.
+	Limits api.Limits
+	// ConcurrencyLimit bounds the requests one shard serves at once: HTTP/1
+	// requests (pipelined ones each count while they are served) and HTTP/2
+	// streams. Beyond it requests wait; none is dropped. Default 250.
+	ConcurrencyLimit int
+	// MaxHeaderSize bounds an HTTP/1 request line plus its header fields, in
+	// bytes. Default 16 KiB.
+	MaxHeaderSize int
+	// ReadTimeout bounds the time from a request's first byte to its last.
+	// A request still incomplete then is answered 408 and its connection
+	// closed, so slow clients cannot hold a shard's connections. Default 30s.
+	ReadTimeout time.Duration
+	// IdleTimeout closes a connection that carries no request for this
+	// long. Default 2 minutes.
+	IdleTimeout time.Duration
+	// ShutdownTimeout bounds the drain after Serve's context ends. Default 10s.
+	ShutdownTimeout time.Duration
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+	// Logf logs one line. Default: no logging.
+	Logf func(format string, args ...any)
+	// Wrap, if set, wraps the net/http handler (std engine and HTTP/2
+	// streams), inside the concurrency limit. For tests.
+	Wrap func(http.Handler) http.Handler
+}
+
+func (c Config) withDefaults() Config {
+	if c.Engine == "" {
+		c.Engine = defaultEngine
+	}
+	if c.ConcurrencyLimit <= 0 {
+		c.ConcurrencyLimit = DefaultConcurrencyLimit
+	}
+	if c.MaxHeaderSize <= 0 {
+		c.MaxHeaderSize = DefaultMaxHeaderSize
+	}
+	if c.ShutdownTimeout <= 0 {
+		c.ShutdownTimeout = DefaultShutdownTimeout
+	}
+	if c.ReadTimeout <= 0 {
+		c.ReadTimeout = DefaultReadTimeout
+	}
+	if c.IdleTimeout <= 0 {
+		c.IdleTimeout = DefaultIdleTimeout
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Logf == nil {
+		c.Logf = func(string, ...any) {}
+	}
+	c.Limits = c.Limits.WithDefaults()
+	return c
+}
+
+// Group is a set of shards serving one port.
+type Group struct {
+	cfg    Config
+	shards []*Shard
+	// h1 and h2 serve HTTP/2 connections. h1 is never served on a listener:
+	// it carries the base configuration and its Shutdown sends GOAWAY to
+	// every HTTP/2 connection.
+	h1 *http.Server
+	h2 *http2.Server
+}
+
+// Shard is one listener and whatever serves it.
+type Shard struct {
+	g      *Group
+	plan   topology.Shard
+	ln     *socket.Listener
+	sem    *semaphore
+	count  counters
+	tid    atomic.Int64
+	pinned atomic.Bool
+	// handler serves HTTP/2 streams and, in the std engine, every request.
+	handler http.Handler
+	h2      h2Conns
+}
+
+// ErrPinStd is returned when pinning is asked of the std engine, whose
+// goroutines the runtime moves between threads at will.
+var ErrPinStd = errors.New("shard: pinning needs the loop engine: net/http serves each connection on an unpinned goroutine")
+
+// New checks cfg and prepares the group.
+func New(cfg Config) (*Group, error) {
+	cfg = cfg.withDefaults()
+	switch {
+	case cfg.Engine != EngineLoop && cfg.Engine != EngineStd:
+		return nil, fmt.Errorf("shard: unknown engine %q: want %q or %q", cfg.Engine, EngineLoop, EngineStd)
+	case cfg.Engine == EngineStd && cfg.Pin:
+		return nil, ErrPinStd
+	case len(cfg.Plan) == 0 || len(cfg.Plan) != len(cfg.Listeners):
+		return nil, fmt.Errorf("shard: %d shards planned for %d listeners", len(cfg.Plan), len(cfg.Listeners))
+	case cfg.Store == nil:
+		return nil, errors.New("shard: no store")
+	}
+	if err := checkEngine(cfg.Engine); err != nil {
+		return nil, err
+	}
+	g := &Group{cfg: cfg, h1: &http.Server{}, h2: &http2.Server{}}
+	if err := http2.ConfigureServer(g.h1, g.h2); err != nil {
+		return nil, fmt.Errorf("shard: configure http2: %w", err)
+	}
+	base := &api.Handler{Store: cfg.Store, Limits: cfg.Limits, Stats: g.WriteStats}
+	for i, p := range cfg.Plan {
+		s := &Shard{g: g, plan: p, ln: cfg.Listeners[i], sem: newSemaphore(cfg.ConcurrencyLimit)}
+		var h http.Handler = base
+		if cfg.Wrap != nil {
+			h = cfg.Wrap(h)
+		}
+		s.handler = s.limit(h)
+		g.shards = append(g.shards, s)
+	}
+	return g, nil
+}
+
+// limit counts a request against the shard's semaphore while h serves it.
+func (s *Shard) limit(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.sem.acquire()
+		defer s.sem.release()
+		s.count.requests.Add(1)
+		h.ServeHTTP(w, r)
+	})
+}
+
+// Serve serves every shard until ctx ends, then drains: listeners close,
+// requests already read are answered, idle connections close, and what is
+// left after the shutdown timeout is cut. It returns the first shard error.
+func (g *Group) Serve(ctx context.Context) error {
+	sctx, stop := context.WithCancel(ctx)
+	defer stop()
+	errs := make(chan error, len(g.shards))
+	for _, s := range g.shards {
+		go func() { errs <- s.serve(sctx) }()
+	}
+	var first error
+	left := len(g.shards)
+	select {
+	case first = <-errs: // a shard failed: stop the others
+		left--
+		stop()
+	case <-ctx.Done():
+	}
+	dctx, cancel := context.WithTimeout(context.Background(), g.cfg.ShutdownTimeout)
+	defer cancel()
+	g.h1.Shutdown(dctx) // GOAWAY to every HTTP/2 connection
+	for ; left > 0; left-- {
+		if err := <-errs; err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// serve runs one shard with the configured engine.
+func (s *Shard) serve(ctx context.Context) error {
+	if s.g.cfg.Engine == EngineStd {
+		return s.serveStd(ctx)
+	}
+	return s.serveLoop(ctx)
+}

@@ -1,0 +1,76 @@
+package shard
+
+import (
+	"encoding/json"
+	"io"
+	"runtime"
+	"sync/atomic"
+)
+
+// counters are one shard's statistics. The event loop is their only writer
+// on the hot path; readers load them atomically.
+type counters struct {
+	accepted atomic.Uint64
+	open     atomic.Int64
+	requests atomic.Uint64
+	_        [40]byte // keep shards' counters on separate cache lines
+}
+
+// ShardStats is one shard's entry in the /stats document.
+type ShardStats struct {
+	Shard    int    `json:"shard"`
+	CPU      int    `json:"cpu"`
+	Core     int    `json:"core"`
+	Package  int    `json:"package"`
+	Node     int    `json:"node"`
+	Pinned   bool   `json:"pinned"`
+	TID      int    `json:"tid"`
+	Accepted uint64 `json:"accepted"`
+	Open     int64  `json:"open"`
+	Requests uint64 `json:"requests"`
+	InFlight int    `json:"in_flight"`
+}
+
+// Stats is the /stats document.
+type Stats struct {
+	Engine     string       `json:"engine"`
+	GOMAXPROCS int          `json:"gomaxprocs"`
+	Keys       int          `json:"keys"`
+	Bytes      int64        `json:"bytes"`
+	Shards     []ShardStats `json:"shards"`
+}
+
+// Stats returns a snapshot of the group's counters.
+func (g *Group) Stats() Stats {
+	st := Stats{
+		Engine:     g.cfg.Engine,
+		GOMAXPROCS: runtime.GOMAXPROCS(0),
+		Keys:       g.cfg.Store.Len(),
+		Bytes:      g.cfg.Store.Bytes(),
+	}
+	for _, s := range g.shards {
+		st.Shards = append(st.Shards, s.stats())
+	}
+	return st
+}
+
+// WriteStats writes the /stats document as JSON.
+func (g *Group) WriteStats(w io.Writer) error {
+	return json.NewEncoder(w).Encode(g.Stats())
+}
+
+func (s *Shard) stats() ShardStats {
+	return ShardStats{
+		Shard:    s.plan.Shard,
+		CPU:      s.plan.CPU,
+		Core:     s.plan.Core,
+		Package:  s.plan.Package,
+		Node:     s.plan.Node,
+		Pinned:   s.pinned.Load(),
+		TID:      int(s.tid.Load()),
+		Accepted: s.count.accepted.Load(),
+		Open:     s.count.open.Load(),
+		Requests: s.count.requests.Load(),
+		InFlight: s.sem.inUse(),
+	}
+}
