@@ -1,0 +1,265 @@
+// Command corekv is a NUMA-aware, core-pinned HTTP key-value cache server.
+//
+// It opens one SO_REUSEPORT listener per shard, places the shards on CPUs
+// from the machine's /sys topology, and serves each from an event loop on
+// its own locked (optionally pinned) thread, all over one shared store.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"os"
+	"os/signal"
+	"runtime"
+	"runtime/debug"
+	"syscall"
+	"time"
+
+	"github.com/alecthomas/kong"
+
+	"github.com/corekv/corekv/affinity"
+	"github.com/corekv/corekv/api"
+	"github.com/corekv/corekv/shard"
+	"github.com/corekv/corekv/socket"
+	"github.com/corekv/corekv/store"
+	"github.com/corekv/corekv/topology"
+)
+
+// maxConcurrency caps --concurrency-limit, as the original server did.
+const maxConcurrency = 500
+
+type cli struct {
+	Serve    serveCmd         `cmd:"" default:"withargs" help:"Serve the key-value API (the default command)."`
+	Topology topologyCmd      `cmd:"" help:"Print the machine's CPU and NUMA topology and the shard plan."`
+	Version  kong.VersionFlag `help:"Print the version and exit."`
+}
+
+// placement is what serve and topology share: where shards go.
+type placement struct {
+	CPUs   string `name:"cpus" placeholder:"LIST" help:"Only use these CPUs (cpulist syntax, e.g. 0-3,8-11); must lie in the process's allowed set."`
+	Shards int    `help:"Number of shards (listeners and event loops); 0 means one per usable CPU, capped by the CPU quota." default:"0"`
+}
+
+type serveCmd struct {
+	placement
+	Host             string        `help:"Address to listen on; empty means all interfaces (dual-stack where the kernel allows)." default:""`
+	Port             int           `help:"TCP port." default:"3000"`
+	ConcurrencyLimit int           `help:"Requests served at once per shard (HTTP/1 requests and HTTP/2 streams); more wait. Values above 500 are capped at 500." default:"250"`
+	PinCores         bool          `help:"Pin each shard's event-loop thread to its CPU and confine the whole process to the shards' CPUs."`
+	Engine           string        `help:"Request engine: loop (per-core epoll loops, Linux) or std (net/http, the baseline)." enum:"loop,std" default:"${engine}"`
+	Store            string        `help:"Map implementation: lockfree (xsync MapOf) or locked (striped RWMutex maps, for comparison)." enum:"lockfree,locked" default:"lockfree"`
+	Presize          int           `help:"Entries the map is presized for." default:"1000000"`
+	MaxKeySize       int           `help:"Longest key in bytes, after percent-decoding (414 beyond)." default:"1024"`
+	MaxValueSize     int           `help:"Largest value in bytes (413 beyond)." default:"1048576"`
+	MaxHeaderSize    int           `help:"Largest HTTP/1 request line plus headers in bytes (414/431 beyond)." default:"16384"`
+	MaxMemory        int64         `help:"Bound on bytes of keys plus values held; writes beyond it get 507. 0 means unlimited." default:"0"`
+	ReadTimeout      time.Duration `help:"Time a client has to send a whole request once it starts (408 beyond)." default:"30s"`
+	IdleTimeout      time.Duration `help:"Idle keep-alive connections close after this long." default:"2m"`
+	ShutdownTimeout  time.Duration `help:"On SIGINT/SIGTERM, how long to let requests in flight finish." default:"10s"`
+}
+
+type topologyCmd struct {
+	placement
+	Sysfs string `help:"Read this sysfs tree instead of /sys (its online CPUs are then the usable set)." placeholder:"DIR"`
+	JSON  bool   `name:"json" help:"Print JSON instead of tables."`
+}
+
+func main() {
+	var c cli
+	parser, err := kong.New(&c,
+		kong.Name("corekv"),
+		kong.Description("A NUMA-aware, core-pinned HTTP key-value cache server."),
+		kong.DefaultEnvars("COREKV"),
+		kong.Vars{"version": version(), "engine": defaultEngine()},
+		kong.UsageOnError(),
+	)
+	if err != nil {
+		panic(err) // the CLI struct itself is wrong
+	}
+	ctx, err := parser.Parse(os.Args[1:])
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "corekv: %v\n", err)
+		os.Exit(2)
+	}
+	logger := log.New(os.Stderr, "corekv: ", log.LstdFlags)
+	if err := ctx.Run(logger); err != nil {
+		fmt.Fprintf(os.Stderr, "corekv: %v\n", err)
+		var usage usageError
+		if errors.As(err, &usage) {
+			os.Exit(2)
+		}
+		os.Exit(1)
+	}
+}
+
+// usageError is a bad flag value found after parsing; it exits with 2.
+type usageError struct{ error }
+
+func (u usageError) Unwrap() error { return u.error }
+
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "devel"
+}
+
+func defaultEngine() string {
+	if runtime.GOOS == "linux" {
+		return shard.EngineLoop
+	}
+	return shard.EngineStd
+}
+
+// Validate checks flag values kong's types do not.
+func (s *serveCmd) Validate() error {
+	switch {
+	case s.Port < 0 || s.Port > 65535:
+		return fmt.Errorf("--port %d: want 0..65535", s.Port)
+	case s.ConcurrencyLimit < 1:
+		return fmt.Errorf("--concurrency-limit %d: want at least 1", s.ConcurrencyLimit)
+	case s.Shards < 0:
+		return fmt.Errorf("--shards %d: want 0 (one per CPU) or more", s.Shards)
+	case s.Presize < 0, s.MaxKeySize < 1, s.MaxValueSize < 0, s.MaxHeaderSize < 256, s.MaxMemory < 0:
+		return errors.New("--presize, --max-key-size, --max-value-size, --max-header-size (≥256) and --max-memory must not be negative")
+	case s.ReadTimeout <= 0 || s.IdleTimeout <= 0 || s.ShutdownTimeout <= 0:
+		return errors.New("--read-timeout, --idle-timeout and --shutdown-timeout must be positive")
+	case s.PinCores && s.Engine == shard.EngineStd:
+		return errors.New("--pin-cores needs --engine=loop: net/http serves each connection on an unpinned goroutine")
+	}
+	return nil
+}
+
+func (s *serveCmd) Run(logger *log.Logger) error {
+	if s.ConcurrencyLimit > maxConcurrency {
+		logger.Printf("--concurrency-limit %d is above %d: capped at %d", s.ConcurrencyLimit, maxConcurrency, maxConcurrency)
+		s.ConcurrencyLimit = maxConcurrency
+	}
+	_, _, plan, err := s.place(topology.DefaultRoot, true, logger)
+	if err != nil {
+		return err
+	}
+	if s.PinCores || s.CPUs != "" {
+		if err := confine(plan); err != nil {
+			return err
+		}
+	}
+	lns, err := socket.ListenGroup(socket.Config{Host: s.Host, Port: s.Port}, len(plan))
+	if err != nil {
+		return err
+	}
+	logger.Printf("listening on %v with %d shards: %v", lns[0].Addr, len(lns), lns[0].Effective)
+	g, err := shard.New(shard.Config{
+		Engine:           s.Engine,
+		Plan:             plan,
+		Listeners:        lns,
+		Pin:              s.PinCores,
+		Store:            s.newStore(),
+		Limits:           api.Limits{MaxKeySize: s.MaxKeySize, MaxValueSize: s.MaxValueSize},
+		ConcurrencyLimit: s.ConcurrencyLimit,
+		MaxHeaderSize:    s.MaxHeaderSize,
+		ReadTimeout:      s.ReadTimeout,
+		IdleTimeout:      s.IdleTimeout,
+		ShutdownTimeout:  s.ShutdownTimeout,
+		Logf:             logger.Printf,
+	})
+	if err != nil {
+		for _, ln := range lns {
+			ln.Close()
+		}
+		return usageError{err}
+	}
+	for _, p := range plan {
+		logger.Printf("shard %d: cpu %d core %d package %d node %d pinned=%v engine=%s",
+			p.Shard, p.CPU, p.Core, p.Package, p.Node, s.PinCores, s.Engine)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		stop() // a second signal now ends the process at once
+		logger.Printf("shutting down: draining for up to %v", s.ShutdownTimeout)
+	}()
+	return g.Serve(ctx)
+}
+
+func (s *serveCmd) newStore() store.Store {
+	cfg := store.Config{Presize: s.Presize, MaxBytes: s.MaxMemory}
+	if s.Store == "locked" {
+		return store.NewLocked(cfg)
+	}
+	return store.NewLockFree(cfg)
+}
+
+// confine keeps the whole process, runtime threads included, on the
+// shards' CPUs, and sizes GOMAXPROCS to match.
+func confine(plan []topology.Shard) error {
+	cpus := make([]int, 0, len(plan))
+	for _, p := range plan {
+		cpus = append(cpus, p.CPU)
+	}
+	if err := affinity.Confine(cpus); err != nil {
+		return fmt.Errorf("confine to CPUs %s: %w", topology.FormatCPUList(cpus), err)
+	}
+	runtime.GOMAXPROCS(len(cpus))
+	return nil
+}
+
+func (t *topologyCmd) Run(logger *log.Logger) error {
+	root, live := topology.DefaultRoot, t.Sysfs == ""
+	if !live {
+		root = t.Sysfs
+	}
+	m, usable, plan, err := t.place(root, live, logger)
+	if err != nil {
+		return err
+	}
+	r := topology.NewReport(m, usable, plan)
+	if t.JSON {
+		return r.WriteJSON(os.Stdout)
+	}
+	return r.WriteTable(os.Stdout)
+}
+
+// place reads the machine and plans the shards. live means root is this
+// machine's /sys: the usable CPUs are then narrowed by the process's
+// affinity mask and the default shard count by the CPU quota.
+func (p *placement) place(root string, live bool, logger *log.Logger) (*topology.Machine, []int, []topology.Shard, error) {
+	var allowed []int
+	if live {
+		var err error
+		if allowed, err = affinity.Allowed(); err != nil {
+			logger.Printf("cannot read the process's CPU affinity (%v): using every online CPU", err)
+			allowed = nil
+		}
+	}
+	m, err := topology.Read(root)
+	if err != nil {
+		if !live || allowed == nil {
+			return nil, nil, nil, err
+		}
+		logger.Printf("cannot read the topology (%v): treating the %d allowed CPUs as one node", err, len(allowed))
+		m = topology.FromCPUs(allowed)
+	}
+	var want []int
+	if p.CPUs != "" {
+		if want, err = topology.ParseCPUList(p.CPUs); err != nil {
+			return nil, nil, nil, usageError{fmt.Errorf("--cpus: %w", err)}
+		}
+	}
+	usable, err := topology.Usable(m, allowed, want)
+	if err != nil {
+		return nil, nil, nil, usageError{fmt.Errorf("--cpus: %w", err)}
+	}
+	n := p.Shards
+	if n == 0 && live {
+		n = min(len(usable), runtime.GOMAXPROCS(0)) // GOMAXPROCS honours the cgroup CPU quota
+	}
+	plan, err := topology.Plan(m, usable, n)
+	if err != nil {
+		return nil, nil, nil, usageError{fmt.Errorf("--shards: %w", err)}
+	}
+	return m, usable, plan, nil
+}
