@@ -54,7 +54,8 @@ type serveCmd struct {
 	MaxKeySize       int           `help:"Longest key in bytes, after percent-decoding (414 beyond)." default:"1024"`
 	MaxValueSize     int           `help:"Largest value in bytes (413 beyond)." default:"1048576"`
 	MaxHeaderSize    int           `help:"Largest HTTP/1 request line plus headers in bytes (414/431 beyond)." default:"16384"`
-	MaxMemory        int64         `help:"Bound on bytes of keys plus values held; writes beyond it get 507. 0 means unlimited." default:"0"`
+	MaxMemory        byteSize      `help:"Bound on bytes of keys plus values held (e.g. 4GiB); writes beyond it get 507. auto is a quarter of the memory the process may use (RAM or cgroup limit); 0 means unlimited." default:"auto"`
+	MaxConns         int           `help:"Open connections per shard; further ones wait in the kernel's accept queue." default:"10000"`
 	ReadTimeout      time.Duration `help:"Time a client has to send a whole request once it starts (408 beyond)." default:"30s"`
 	IdleTimeout      time.Duration `help:"Idle keep-alive connections close after this long." default:"2m"`
 	ShutdownTimeout  time.Duration `help:"On SIGINT/SIGTERM, how long to let requests in flight finish." default:"10s"`
@@ -122,8 +123,10 @@ func (s *serveCmd) Validate() error {
 		return fmt.Errorf("--concurrency-limit %d: want at least 1", s.ConcurrencyLimit)
 	case s.Shards < 0:
 		return fmt.Errorf("--shards %d: want 0 (one per CPU) or more", s.Shards)
-	case s.Presize < 0, s.MaxKeySize < 1, s.MaxValueSize < 0, s.MaxHeaderSize < 256, s.MaxMemory < 0:
-		return errors.New("--presize, --max-key-size, --max-value-size, --max-header-size (≥256) and --max-memory must not be negative")
+	case s.Presize < 0, s.MaxKeySize < 1, s.MaxValueSize < 0, s.MaxHeaderSize < 256:
+		return errors.New("--presize and --max-value-size must not be negative, --max-key-size must be at least 1 and --max-header-size at least 256")
+	case s.MaxConns < 1:
+		return fmt.Errorf("--max-conns %d: want at least 1", s.MaxConns)
 	case s.ReadTimeout <= 0 || s.IdleTimeout <= 0 || s.ShutdownTimeout <= 0:
 		return errors.New("--read-timeout, --idle-timeout and --shutdown-timeout must be positive")
 	case s.PinCores && s.Engine == shard.EngineStd:
@@ -146,20 +149,27 @@ func (s *serveCmd) Run(logger *log.Logger) error {
 			return err
 		}
 	}
+	maxMemory, err := s.MaxMemory.resolve()
+	if err != nil {
+		return err
+	}
 	lns, err := socket.ListenGroup(socket.Config{Host: s.Host, Port: s.Port}, len(plan))
 	if err != nil {
 		return err
 	}
 	logger.Printf("listening on %v with %d shards: %v", lns[0].Addr, len(lns), lns[0].Effective)
+	logger.Printf("limits: max-memory %s, max-conns %d per shard, concurrency %d per shard",
+		memoryLimit(maxMemory), s.MaxConns, s.ConcurrencyLimit)
 	g, err := shard.New(shard.Config{
 		Engine:           s.Engine,
 		Plan:             plan,
 		Listeners:        lns,
 		Pin:              s.PinCores,
-		Store:            s.newStore(),
+		Store:            s.newStore(maxMemory),
 		Limits:           api.Limits{MaxKeySize: s.MaxKeySize, MaxValueSize: s.MaxValueSize},
 		ConcurrencyLimit: s.ConcurrencyLimit,
 		MaxHeaderSize:    s.MaxHeaderSize,
+		MaxConns:         s.MaxConns,
 		ReadTimeout:      s.ReadTimeout,
 		IdleTimeout:      s.IdleTimeout,
 		ShutdownTimeout:  s.ShutdownTimeout,
@@ -185,8 +195,15 @@ func (s *serveCmd) Run(logger *log.Logger) error {
 	return g.Serve(ctx)
 }
 
-func (s *serveCmd) newStore() store.Store {
-	cfg := store.Config{Presize: s.Presize, MaxBytes: s.MaxMemory}
+func memoryLimit(n int64) string {
+	if n == 0 {
+		return "unlimited"
+	}
+	return fmt.Sprintf("%d bytes (%.1f MiB)", n, float64(n)/(1<<20))
+}
+
+func (s *serveCmd) newStore(maxBytes int64) store.Store {
+	cfg := store.Config{Presize: s.Presize, MaxBytes: maxBytes}
 	if s.Store == "locked" {
 		return store.NewLocked(cfg)
 	}

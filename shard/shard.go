@@ -39,6 +39,7 @@ const (
 	DefaultShutdownTimeout  = 10 * time.Second
 	DefaultReadTimeout      = 30 * time.Second
 	DefaultIdleTimeout      = 2 * time.Minute
+	DefaultMaxConns         = 10000
 )
 
 // Config describes a group of shards. Zero fields mean their defaults.
@@ -63,6 +64,10 @@ type Config struct {
 	// MaxHeaderSize bounds an HTTP/1 request line plus its header fields, in
 	// bytes. Default 16 KiB.
 	MaxHeaderSize int
+	// MaxConns bounds the open connections of one shard (HTTP/1 and h2c).
+	// Beyond it the shard stops accepting: further connections wait in the
+	// kernel's accept queue until one closes. Default 10000.
+	MaxConns int
 	// ReadTimeout bounds the time from a request's first byte to its last.
 	// A request still incomplete then is answered 408 and its connection
 	// closed, so slow clients cannot hold a shard's connections. Default 30s.
@@ -93,6 +98,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.ShutdownTimeout <= 0 {
 		c.ShutdownTimeout = DefaultShutdownTimeout
+	}
+	if c.MaxConns <= 0 {
+		c.MaxConns = DefaultMaxConns
 	}
 	if c.ReadTimeout <= 0 {
 		c.ReadTimeout = DefaultReadTimeout
