@@ -34,6 +34,7 @@ var (
 	errLengthAndTE    = &api.Problem{Status: 400, Msg: "Content-Length together with Transfer-Encoding"}
 	errTE10           = &api.Problem{Status: 400, Msg: "Transfer-Encoding in an HTTP/1.0 request"}
 	errNoHost         = &api.Problem{Status: 400, Msg: "HTTP/1.1 request needs exactly one Host header"}
+	errTwoHosts       = &api.Problem{Status: 400, Msg: "more than one Host header"}
 	errBadChunk       = &api.Problem{Status: 400, Msg: "malformed chunked body"}
 	errTECoding       = &api.Problem{Status: 501, Msg: "unsupported Transfer-Encoding: only chunked is accepted"}
 	errExpectation    = &api.Problem{Status: 417, Msg: "unsupported expectation: only 100-continue is understood"}
@@ -271,7 +272,10 @@ func finishFields(r *request, seen *fieldSeen) *api.Problem {
 	if seen.tes > 0 && r.minor == 0 {
 		return errTE10
 	}
-	if r.minor == 1 && seen.hosts != 1 {
+	if seen.hosts > 1 {
+		return errTwoHosts // RFC 9112, section 3.2: in any version
+	}
+	if r.minor == 1 && seen.hosts == 0 {
 		return errNoHost
 	}
 	if r.minor == 1 {

@@ -68,7 +68,8 @@ func TestParseHeadRefusals(t *testing.T) {
 		want     *api.Problem
 	}{
 		{"no host", "GET / HTTP/1.1\r\n\r\n", errNoHost},
-		{"two hosts", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", errNoHost},
+		{"two hosts", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", errTwoHosts},
+		{"two hosts in 1.0", "GET / HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n", errTwoHosts},
 		{"bad version", "GET / HTTP/1.x\r\nHost: x\r\n\r\n", errBadLine},
 		{"http2 line", "GET / HTTP/2.0\r\nHost: x\r\n\r\n", errVersion},
 		{"http 1.2", "GET / HTTP/1.2\r\nHost: x\r\n\r\n", errVersion},
