@@ -2,6 +2,7 @@ package shard
 
 import (
 	"bytes"
+	"strings"
 	"unsafe"
 
 	"github.com/corekv/corekv/api"
@@ -35,6 +36,7 @@ var (
 	errTE10           = &api.Problem{Status: 400, Msg: "Transfer-Encoding in an HTTP/1.0 request"}
 	errNoHost         = &api.Problem{Status: 400, Msg: "HTTP/1.1 request needs exactly one Host header"}
 	errTwoHosts       = &api.Problem{Status: 400, Msg: "more than one Host header"}
+	errBadHost        = &api.Problem{Status: 400, Msg: "invalid Host header"}
 	errBadChunk       = &api.Problem{Status: 400, Msg: "malformed chunked body"}
 	errTECoding       = &api.Problem{Status: 501, Msg: "unsupported Transfer-Encoding: only chunked is accepted"}
 	errExpectation    = &api.Problem{Status: 417, Msg: "unsupported expectation: only 100-continue is understood"}
@@ -196,6 +198,11 @@ func applyField(name, value []byte, r *request, seen *fieldSeen) *api.Problem {
 	case 4:
 		if eqFold(view(name), "host") {
 			seen.hosts++
+			for _, c := range value {
+				if !hostChar[c] {
+					return errBadHost // RFC 9112, section 3.2
+				}
+			}
 		}
 	case 6:
 		if eqFold(view(name), "expect") {
@@ -356,6 +363,19 @@ func view(b []byte) string {
 // tokenChar and fieldValueChar are the character classes of RFC 9110:
 // tchar, and field-vchar plus SP and HTAB.
 var tokenChar, fieldValueChar = charClasses()
+
+// hostChar is the bytes of a Host value, uri-host [ ":" port ] (RFC 9110,
+// section 7.2; RFC 3986, section 3.2.2): unreserved, pct-encoded and
+// sub-delims characters, ':', and the brackets of an IP literal.
+var hostChar = charSet("-._~%!$&'()*+,;=:[]")
+
+func charSet(extra string) (set [256]bool) {
+	for c := 0; c < 256; c++ {
+		set[c] = '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' ||
+			c < 0x80 && strings.IndexByte(extra, byte(c)) >= 0
+	}
+	return set
+}
 
 func charClasses() (token, value [256]bool) {
 	for c := 0; c < 256; c++ {
