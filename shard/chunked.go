@@ -7,7 +7,7 @@ import (
 )
 
 // maxChunkLine bounds a chunk-size line with its extensions, and a trailer
-// field line, in bytes.
+// field line, in bytes, CRLF included: net/http's bound.
 const maxChunkLine = 4096
 
 // scanChunked walks a chunked body (RFC 9112, section 7.1) at the start of
@@ -18,12 +18,9 @@ const maxChunkLine = 4096
 func scanChunked(buf []byte, max int) (size, span int, done bool, p *api.Problem) {
 	pos := 0
 	for {
-		eol := bytes.IndexByte(buf[pos:], '\n')
+		eol, p := lineEnd(buf[pos:], maxChunkLine)
 		if eol < 0 {
-			if len(buf)-pos > maxChunkLine {
-				return 0, 0, false, errBadChunk
-			}
-			return 0, 0, false, nil
+			return 0, 0, false, p
 		}
 		n, p := parseChunkSize(buf[pos : pos+eol+1])
 		if p != nil {
@@ -52,12 +49,9 @@ func scanChunked(buf []byte, max int) (size, span int, done bool, p *api.Problem
 // to an empty line.
 func trailers(buf []byte, pos, size int) (int, int, bool, *api.Problem) {
 	for {
-		eol := bytes.IndexByte(buf[pos:], '\n')
+		eol, p := lineEnd(buf[pos:], maxChunkLine)
 		if eol < 0 {
-			if len(buf)-pos > maxChunkLine {
-				return 0, 0, false, errBadChunk
-			}
-			return 0, 0, false, nil
+			return 0, 0, false, p
 		}
 		line := buf[pos : pos+eol+1]
 		pos += eol + 1
@@ -78,6 +72,18 @@ func trailers(buf []byte, pos, size int) (int, int, bool, *api.Problem) {
 			}
 		}
 	}
+}
+
+// lineEnd returns the index of the LF that ends the line at the start of
+// buf, or -1 while the line is incomplete. A line of more than limit bytes
+// is refused whether or not its end has arrived, so that the answer does
+// not depend on how the input was split into reads.
+func lineEnd(buf []byte, limit int) (int, *api.Problem) {
+	eol := bytes.IndexByte(buf[:min(len(buf), limit)], '\n')
+	if eol < 0 && len(buf) >= limit {
+		return -1, errBadChunk
+	}
+	return eol, nil
 }
 
 // parseChunkSize parses "chunk-size [chunk-ext] CRLF". Extensions are

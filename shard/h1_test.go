@@ -155,6 +155,11 @@ func TestScanChunked(t *testing.T) {
 		{"bare lf size", "1\nx\r\n", 100, "", 0, false, errBadChunk},
 		{"bad trailer", "0\r\nbad trailer\r\n\r\n", 100, "", 0, false, errBadChunk},
 		{"nul in extension", "1;\x00\r\nx\r\n0\r\n\r\n", 100, "", 0, false, errBadChunk},
+		{"longest size line", "1;" + strings.Repeat("e", maxChunkLine-4) + "\r\nx\r\n0\r\n\r\n", 100, "x", maxChunkLine + 8, true, nil},
+		{"size line too long", "1;" + strings.Repeat("e", maxChunkLine-3) + "\r\nx\r\n0\r\n\r\n", 100, "", 0, false, errBadChunk},
+		{"size line too long unfinished", "1;" + strings.Repeat("e", maxChunkLine), 100, "", 0, false, errBadChunk},
+		{"size line unfinished at the limit", "1;" + strings.Repeat("e", maxChunkLine-3), 100, "", 0, false, nil},
+		{"trailer line too long", "0\r\nX: " + strings.Repeat("t", maxChunkLine) + "\r\n\r\n", 100, "", 0, false, errBadChunk},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
