@@ -6,17 +6,26 @@ import (
 	"github.com/corekv/corekv/api"
 )
 
-// maxChunkLine bounds a chunk-size line with its extensions, and a trailer
-// field line, in bytes, CRLF included: net/http's bound.
+// maxChunkLine bounds a chunk-size line with its extensions, and the whole
+// trailer section, in bytes, CRLFs included: net/http's bounds.
 const maxChunkLine = 4096
+
+// maxChunkOverhead bounds the framing bytes of a chunked body beyond what
+// its data pays for, with net/http's rule: each chunk may spend 16 bytes
+// plus twice its size on its size line and the CRLF after its data, and
+// the excess carried over from chunk to chunk may not pass 16 KiB. Without
+// it, small chunks with long extensions make a body that decodes to a few
+// bytes but fills the connection's buffer without end.
+const maxChunkOverhead = 16 << 10
 
 // scanChunked walks a chunked body (RFC 9112, section 7.1) at the start of
 // buf without copying it. It returns the body's decoded size and the bytes
 // it spans, the trailer section included, once it is complete; done is false
 // while more input is needed. A body that decodes to more than max bytes is
-// refused with 413.
+// refused with 413, one with too much framing overhead with 400.
 func scanChunked(buf []byte, max int) (size, span int, done bool, p *api.Problem) {
 	pos := 0
+	var excess int64
 	for {
 		eol, p := lineEnd(buf[pos:], maxChunkLine)
 		if eol < 0 {
@@ -27,6 +36,12 @@ func scanChunked(buf []byte, max int) (size, span int, done bool, p *api.Problem
 			return 0, 0, false, p
 		}
 		pos += eol + 1
+		if excess += int64(eol+1) - 16 - 2*n; excess < 0 {
+			excess = 0
+		}
+		if excess > maxChunkOverhead {
+			return 0, 0, false, errChunkOverhead
+		}
 		if n == 0 {
 			return trailers(buf, pos, size)
 		}
@@ -46,10 +61,10 @@ func scanChunked(buf []byte, max int) (size, span int, done bool, p *api.Problem
 }
 
 // trailers skips the trailer section after the last chunk: field lines up
-// to an empty line.
-func trailers(buf []byte, pos, size int) (int, int, bool, *api.Problem) {
-	for {
-		eol, p := lineEnd(buf[pos:], maxChunkLine)
+// to an empty line, maxChunkLine bytes in all.
+func trailers(buf []byte, start, size int) (int, int, bool, *api.Problem) {
+	for pos := start; ; {
+		eol, p := lineEnd(buf[pos:], start+maxChunkLine-pos)
 		if eol < 0 {
 			return 0, 0, false, p
 		}
@@ -79,7 +94,7 @@ func trailers(buf []byte, pos, size int) (int, int, bool, *api.Problem) {
 // is refused whether or not its end has arrived, so that the answer does
 // not depend on how the input was split into reads.
 func lineEnd(buf []byte, limit int) (int, *api.Problem) {
-	eol := bytes.IndexByte(buf[:min(len(buf), limit)], '\n')
+	eol := bytes.IndexByte(buf[:max(min(len(buf), limit), 0)], '\n')
 	if eol < 0 && len(buf) >= limit {
 		return -1, errBadChunk
 	}

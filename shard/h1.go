@@ -38,6 +38,7 @@ var (
 	errTwoHosts       = &api.Problem{Status: 400, Msg: "more than one Host header"}
 	errBadHost        = &api.Problem{Status: 400, Msg: "invalid Host header"}
 	errBadChunk       = &api.Problem{Status: 400, Msg: "malformed chunked body"}
+	errChunkOverhead  = &api.Problem{Status: 400, Msg: "chunked body with too much framing overhead"}
 	errTECoding       = &api.Problem{Status: 501, Msg: "unsupported Transfer-Encoding: only chunked is accepted"}
 	errExpectation    = &api.Problem{Status: 417, Msg: "unsupported expectation: only 100-continue is understood"}
 	errLineTooLong    = &api.Problem{Status: 414, Msg: "request line too long"}

@@ -130,6 +130,9 @@ func TestParseHeadIncomplete(t *testing.T) {
 }
 
 func TestScanChunked(t *testing.T) {
+	// longExt is a one-byte chunk whose size line costs 3986 bytes more
+	// than maxChunkOverhead's rule allows: four fit within it, five do not.
+	longExt := "1;" + strings.Repeat("e", 4000) + "\r\nx\r\n"
 	tests := []struct {
 		name     string
 		in       string
@@ -160,6 +163,12 @@ func TestScanChunked(t *testing.T) {
 		{"size line too long unfinished", "1;" + strings.Repeat("e", maxChunkLine), 100, "", 0, false, errBadChunk},
 		{"size line unfinished at the limit", "1;" + strings.Repeat("e", maxChunkLine-3), 100, "", 0, false, nil},
 		{"trailer line too long", "0\r\nX: " + strings.Repeat("t", maxChunkLine) + "\r\n\r\n", 100, "", 0, false, errBadChunk},
+		{"longest trailer section", "0\r\nX: " + strings.Repeat("t", maxChunkLine-7) + "\r\n\r\n", 100, "", maxChunkLine + 3, true, nil},
+		{"trailer section too long", "0\r\nX: " + strings.Repeat("t", maxChunkLine-6) + "\r\n\r\n", 100, "", 0, false, errBadChunk},
+		{"trailer lines too many", "0\r\n" + strings.Repeat("X: "+strings.Repeat("t", 95)+"\r\n", 60) + "\r\n", 100, "", 0, false, errBadChunk},
+		{"many one-byte chunks", strings.Repeat("1\r\nx\r\n", 50) + "0\r\n\r\n", 100, strings.Repeat("x", 50), 50*6 + 5, true, nil},
+		{"extensions within overhead", strings.Repeat(longExt, 4) + "0\r\n\r\n", 100, "xxxx", 4*len(longExt) + 5, true, nil},
+		{"extensions over overhead", strings.Repeat(longExt, 5) + "0\r\n\r\n", 100, "", 0, false, errChunkOverhead},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
