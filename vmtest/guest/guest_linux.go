@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -24,16 +25,18 @@ type guest struct {
 }
 
 // run reports boot, takes CPUs offline and runs every group of the Spec.
+// DONE is printed only by a run that got to its end: not, say, on the way
+// out of a panic.
 func (g *guest) run() {
-	defer g.rep.line("DONE")
 	spec, err := readSpec()
 	if err != nil {
 		g.rep.fail("boot", err)
+		g.rep.line("DONE")
 		return
 	}
 	g.spec, g.layout = spec, spec.Preset.Layout()
-	g.rep.pass("boot", fmt.Sprintf("preset=%s kernel=%s cpus=%d uptime=%v",
-		spec.Preset.Name, kernelRelease(), runtime.NumCPU(), uptime().Round(1e6)))
+	g.rep.pass("boot", fmt.Sprintf("preset=%s kernel=%s cpus=%d",
+		spec.Preset.Name, kernelRelease(), runtime.NumCPU()))
 	if len(spec.Preset.Offline) > 0 {
 		g.rep.result("offline", g.takeOffline())
 	}
@@ -42,9 +45,20 @@ func (g *guest) run() {
 			g.runGroup(group)
 		}
 	}
+	g.rep.line("DONE")
 }
 
+// runGroup runs the checks of one group. A panic in them fails the group,
+// with the stack in LOG lines, and the guest goes on with the next group.
 func (g *guest) runGroup(group string) {
+	defer func() {
+		if r := recover(); r != nil {
+			g.rep.fail(group, fmt.Errorf("panic: %v", r))
+			for line := range strings.Lines(string(debug.Stack())) {
+				g.rep.log("%s", strings.TrimRight(line, "\n"))
+			}
+		}
+	}()
 	switch group {
 	case vmtest.GroupSysfs:
 		g.rep.result("sysfs", g.checkSysfs())
@@ -82,10 +96,14 @@ func (r reporter) line(format string, args ...any) {
 	fmt.Fprintf(r.w, vmtest.Prefix+format+"\n", args...)
 }
 
-func (r reporter) pass(name, detail string) { r.line("PASS %s %s", name, detail) }
+// pass and fail end the line with the guest's uptime, so a slow check
+// shows in the console.
+func (r reporter) pass(name, detail string) {
+	r.line("PASS %s %s [%.1fs]", name, detail, uptime().Seconds())
+}
 
 func (r reporter) fail(name string, err error) {
-	r.line("FAIL %s: %s", name, strings.ReplaceAll(err.Error(), "\n", "; "))
+	r.line("FAIL %s: %s [%.1fs]", name, strings.ReplaceAll(err.Error(), "\n", "; "), uptime().Seconds())
 }
 
 func (r reporter) log(format string, args ...any) { r.line("LOG "+format, args...) }
