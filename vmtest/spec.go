@@ -102,9 +102,11 @@ func (s Spec) Checks() []string {
 }
 
 // ServerChecks names the checks run against each corekv started in a guest,
-// "start" first.
+// "start" first: where its threads run (pin), the API over HTTP/1.1, h2c
+// and Upgrade: h2c, connections reaching every shard over HTTP/1.1
+// (spread) and h2c (spread-h2c), and a clean exit on SIGTERM (stop).
 func ServerChecks() []string {
-	return []string{"start", "pin", "http1", "h2c", "upgrade", "spread", "stop"}
+	return []string{"start", "pin", "http1", "h2c", "upgrade", "spread", "spread-h2c", "stop"}
 }
 
 // Validate reports whether s names a valid preset and known groups.

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -33,53 +32,80 @@ func h2cClient() *http.Client {
 	return &http.Client{Timeout: 30 * time.Second, Transport: t}
 }
 
-// do sends one request and returns the status, body and protocol major.
-func do(c *http.Client, method, addr, path, body string) (int, string, int, error) {
+// reply is what one request got back.
+type reply struct {
+	code  int
+	body  string
+	proto int   // the protocol's major version
+	size  int64 // Content-Length; -1 when absent
+}
+
+// do sends one request and reads the whole answer.
+func do(c *http.Client, method, addr, path, body string) (reply, error) {
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
 	}
 	req, err := http.NewRequest(method, "http://"+addr+path, rd)
 	if err != nil {
-		return 0, "", 0, err
+		return reply{}, err
 	}
 	resp, err := c.Do(req)
 	if err != nil {
-		return 0, "", 0, err
+		return reply{}, err
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b), resp.ProtoMajor, err
+	return reply{resp.StatusCode, string(b), resp.ProtoMajor, resp.ContentLength}, err
 }
 
 func get(c *http.Client, addr, path string) (int, string, error) {
-	code, body, _, err := do(c, http.MethodGet, addr, path, "")
-	return code, body, err
+	r, err := do(c, http.MethodGet, addr, path, "")
+	return r.code, r.body, err
 }
 
-// checkAPI stores, reads, deletes and reads again one key, and checks the
-// greeting, all over protocol major version proto.
-func checkAPI(c *http.Client, addr string, proto int) error {
+// apiStep is one request of checkAPI and the answer it wants; a want.size
+// of 0 means any.
+type apiStep struct {
+	method, path, body string
+	want               reply
+}
+
+// apiSteps returns the requests checkAPI sends over protocol major proto:
+// the greeting, then a key's whole life through both write methods, HEAD
+// and DELETE.
+func apiSteps(proto int) []apiStep {
 	key := fmt.Sprintf("/vmtest-h%d", proto)
-	steps := []struct {
-		method, path, body string
-		code               int
-		want               string
-	}{
-		{http.MethodGet, "/", "", 200, "Hello, World!"},
-		{http.MethodPost, "/store" + key, "value over h" + fmt.Sprint(proto), 200, ""},
-		{http.MethodGet, "/get" + key, "", 200, "value over h" + fmt.Sprint(proto)},
-		{http.MethodDelete, "/store" + key, "", 204, ""},
-		{http.MethodGet, "/get" + key, "", 404, ""},
+	v1, v2 := fmt.Sprintf("posted over h%d", proto), fmt.Sprintf("replaced by PUT over h%d", proto)
+	return []apiStep{
+		{http.MethodGet, "/", "", reply{code: 200, body: "Hello, World!"}},
+		{http.MethodGet, "/get" + key, "", reply{code: 404}},
+		{http.MethodPost, "/store" + key, v1, reply{code: 200}},
+		{http.MethodGet, "/get" + key, "", reply{code: 200, body: v1}},
+		{http.MethodPut, "/store" + key, v2, reply{code: 200}},
+		{http.MethodHead, "/get" + key, "", reply{code: 200, size: int64(len(v2))}},
+		{http.MethodGet, "/get" + key, "", reply{code: 200, body: v2}},
+		{http.MethodDelete, "/store" + key, "", reply{code: 204}},
+		{http.MethodGet, "/get" + key, "", reply{code: 404}},
+		{http.MethodDelete, "/store" + key, "", reply{code: 404}},
 	}
-	for _, s := range steps {
-		code, body, major, err := do(c, s.method, addr, s.path, s.body)
+}
+
+// checkAPI sends apiSteps over protocol major version proto and checks
+// every answer's protocol, status, and body or Content-Length.
+func checkAPI(c *http.Client, addr string, proto int) error {
+	for _, s := range apiSteps(proto) {
+		got, err := do(c, s.method, addr, s.path, s.body)
 		if err != nil {
 			return fmt.Errorf("%s %s: %w", s.method, s.path, err)
 		}
-		if code != s.code || major != proto || (s.want != "" && body != s.want) {
-			return fmt.Errorf("%s %s = HTTP/%d %d %q, want HTTP/%d %d %q",
-				s.method, s.path, major, code, body, proto, s.code, s.want)
+		bodyOK := s.want.body == "" || got.body == s.want.body
+		if s.method == http.MethodHead {
+			bodyOK = got.body == ""
+		}
+		if got.code != s.want.code || got.proto != proto || !bodyOK || s.want.size != 0 && got.size != s.want.size {
+			return fmt.Errorf("%s %s = HTTP/%d %d %q (Content-Length %d), want HTTP/%d %d %q (Content-Length %d)",
+				s.method, s.path, got.proto, got.code, got.body, got.size, proto, s.want.code, s.want.body, s.want.size)
 		}
 	}
 	return nil
@@ -96,13 +122,23 @@ func dialH1(addr string) (*h1Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.SetDeadline(time.Now().Add(60 * time.Second))
 	return &h1Conn{Conn: c, br: bufio.NewReader(c)}, nil
 }
 
 // get sends GET path and reads the whole answer, keeping the conn open.
 func (c *h1Conn) get(path string) (int, []byte, error) {
-	if _, err := fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: vmtest\r\n\r\n", path); err != nil {
+	return c.do(http.MethodGet, path, "")
+}
+
+// do sends one request, with body as its Content-Length body unless it is
+// a GET, and reads the whole answer, keeping the conn open.
+func (c *h1Conn) do(method, path, body string) (int, []byte, error) {
+	head := fmt.Sprintf("%s %s HTTP/1.1\r\nHost: vmtest\r\n", method, path)
+	if method != http.MethodGet {
+		head += fmt.Sprintf("Content-Length: %d\r\n", len(body))
+	}
+	c.SetDeadline(time.Now().Add(60 * time.Second))
+	if _, err := io.WriteString(c, head+"\r\n"+body); err != nil {
 		return 0, nil, err
 	}
 	resp, err := http.ReadResponse(c.br, nil)
@@ -110,79 +146,6 @@ func (c *h1Conn) get(path string) (int, []byte, error) {
 		return 0, nil, err
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	return resp.StatusCode, body, err
-}
-
-// checkSpread opens many connections at once and checks through /stats
-// that SO_REUSEPORT gave every shard some of them. Both /stats requests go
-// over one connection opened first, so they add no accept of their own.
-func checkSpread(addr string) (string, error) {
-	ctl, err := dialH1(addr)
-	if err != nil {
-		return "", err
-	}
-	defer ctl.Close()
-	before, err := statsOver(ctl)
-	if err != nil {
-		return "", err
-	}
-	n := 16 * len(before.Shards)
-	var conns []*h1Conn
-	defer func() {
-		for _, c := range conns {
-			c.Close()
-		}
-	}()
-	for range n {
-		c, err := dialH1(addr)
-		if err != nil {
-			return "", err
-		}
-		conns = append(conns, c)
-		if code, body, err := c.get("/"); err != nil || code != 200 || string(body) != "Hello, World!" {
-			return "", fmt.Errorf("GET / on conn %d: %d %q %v", len(conns), code, body, err)
-		}
-	}
-	after, err := statsOver(ctl)
-	if err != nil {
-		return "", err
-	}
-	return spreadReport(before, after, n)
-}
-
-func statsOver(c *h1Conn) (*stats, error) {
-	code, body, err := c.get("/stats")
-	if err != nil {
-		return nil, err
-	}
-	if code != 200 {
-		return nil, fmt.Errorf("GET /stats: status %d", code)
-	}
-	return decodeStats(body)
-}
-
-// spreadReport checks that every shard accepted some of the n connections
-// and that they are all still open.
-func spreadReport(before, after *stats, n int) (string, error) {
-	if len(after.Shards) != len(before.Shards) {
-		return "", fmt.Errorf("shard count changed from %d to %d", len(before.Shards), len(after.Shards))
-	}
-	var errs []error
-	var detail []string
-	var accepted uint64
-	var open int64
-	for i, sh := range after.Shards {
-		d := sh.Accepted - before.Shards[i].Accepted
-		accepted += d
-		open += sh.Open
-		detail = append(detail, fmt.Sprintf("%d:+%d", i, d))
-		if d == 0 {
-			errs = append(errs, fmt.Errorf("shard %d (cpu %d) accepted none of %d connections", i, sh.CPU, n))
-		}
-	}
-	if accepted != uint64(n) || open < int64(n)+1 {
-		errs = append(errs, fmt.Errorf("accepted %d and open %d, want %d and at least %d", accepted, open, n, n+1))
-	}
-	return fmt.Sprintf("conns=%d accepted %s", n, strings.Join(detail, " ")), errors.Join(errs...)
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, b, err
 }

@@ -25,6 +25,8 @@ type fakeServer struct {
 	open     atomic.Int64
 	// frozen makes /stats report no new accepts.
 	frozen bool
+	// quirk breaks one answer: "put ignored" or "delete always 204".
+	quirk string
 }
 
 func (f *fakeServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -41,18 +43,24 @@ func (f *fakeServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			acc = 1
 		}
 		fmt.Fprintf(w, `{"engine":"loop","shards":[{"shard":0,"cpu":0,"accepted":%d,"open":%d}]}`, acc, f.open.Load())
-	case isGet && r.Method == http.MethodGet:
+	case isGet && (r.Method == http.MethodGet || r.Method == http.MethodHead):
 		v, ok := f.data[key]
 		if !ok {
 			http.Error(w, "no such key", http.StatusNotFound)
 			return
 		}
 		io.WriteString(w, v)
-	case isStore && r.Method == http.MethodPost:
+	case isStore && (r.Method == http.MethodPost || r.Method == http.MethodPut):
 		b, _ := io.ReadAll(r.Body)
-		f.data[skey] = string(b)
+		if r.Method != http.MethodPut || f.quirk != "put ignored" {
+			f.data[skey] = string(b)
+		}
 		io.WriteString(w, "OK\n")
 	case isStore && r.Method == http.MethodDelete:
+		if _, ok := f.data[skey]; !ok && f.quirk != "delete always 204" {
+			http.NotFound(w, r)
+			return
+		}
 		delete(f.data, skey)
 		w.WriteHeader(http.StatusNoContent)
 	default:
@@ -60,7 +68,9 @@ func (f *fakeServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// startFake serves f on loopback port 0; with h2 it also speaks h2c.
+// startFake serves f on loopback port 0; with h2 it also speaks h2c, with
+// prior knowledge (net/http's own, which keeps counting connections) and
+// by Upgrade (package h2c).
 func startFake(t *testing.T, f *fakeServer, h2 bool) string {
 	t.Helper()
 	f.data = map[string]string{}
@@ -69,6 +79,11 @@ func startFake(t *testing.T, f *fakeServer, h2 bool) string {
 		h = h2c.NewHandler(f, &http2.Server{})
 	}
 	srv := httptest.NewUnstartedServer(h)
+	if h2 {
+		srv.Config.Protocols = new(http.Protocols)
+		srv.Config.Protocols.SetHTTP1(true)
+		srv.Config.Protocols.SetUnencryptedHTTP2(true)
+	}
 	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
 		switch s {
 		case http.StateNew:
@@ -91,9 +106,25 @@ func TestCheckAPI(t *testing.T) {
 	if err := checkAPI(h2cClient(), addr, 2); err != nil {
 		t.Errorf("checkAPI(h2c) = %v", err)
 	}
-	err := checkAPI(h1Client(), addr, 2)
-	if err == nil || !strings.Contains(err.Error(), "want HTTP/2") {
-		t.Errorf("checkAPI(http1 client, want h2) = %v, want a protocol mismatch", err)
+	tests := []struct {
+		name    string
+		quirk   string
+		client  *http.Client
+		proto   int
+		wantErr string
+	}{
+		{"protocol", "", h1Client(), 2, "GET / = HTTP/1 200"},
+		{"put ignored", "put ignored", h1Client(), 1, `HEAD /get/vmtest-h1 = HTTP/1 200 "" (Content-Length 14)`},
+		{"delete of a missing key", "delete always 204", h2cClient(), 2, "DELETE /store/vmtest-h2 = HTTP/2 204"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			addr := startFake(t, &fakeServer{quirk: tc.quirk}, true)
+			err := checkAPI(tc.client, addr, tc.proto)
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("checkAPI() = %v, want %q", err, tc.wantErr)
+			}
+		})
 	}
 }
 
@@ -108,13 +139,19 @@ func TestCheckUpgrade(t *testing.T) {
 }
 
 func TestCheckSpread(t *testing.T) {
-	detail, err := checkSpread(startFake(t, &fakeServer{}, false))
-	if err != nil || detail != "conns=16 accepted 0:+16" {
-		t.Errorf("checkSpread() = %q, %v, want 16 conns on shard 0", detail, err)
+	for _, proto := range []int{1, 2} {
+		detail, err := checkSpread(startFake(t, &fakeServer{}, true), proto)
+		if err != nil || detail != "conns=16 accepted 0:+16" {
+			t.Errorf("checkSpread(h%d) = %q, %v, want 16 conns on shard 0", proto, detail, err)
+		}
 	}
-	_, err = checkSpread(startFake(t, &fakeServer{frozen: true}, false))
+	_, err := checkSpread(startFake(t, &fakeServer{frozen: true}, false), 1)
 	if err == nil || !strings.Contains(err.Error(), "shard 0 (cpu 0) accepted none of 16 connections") {
 		t.Errorf("checkSpread(frozen stats) = %v, want shard 0 to have accepted none", err)
+	}
+	_, err = checkSpread(startFake(t, &fakeServer{}, false), 2)
+	if err == nil || !strings.Contains(err.Error(), "h2 conn 0") {
+		t.Errorf("checkSpread(h2c to an HTTP/1-only server) = %v, want conn 0 to fail", err)
 	}
 }
 

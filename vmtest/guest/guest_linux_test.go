@@ -161,6 +161,7 @@ func TestCompareTopology(t *testing.T) {
 		{"shard repeated", func(tp *topology) { tp.Shards[1].CPU = 0 }, "repeated"},
 		{"shard node", func(tp *topology) { tp.Shards[4].Node = 0 }, "shard 4 on cpu 5: package 1 node 0"},
 		{"no shards", func(tp *topology) { tp.Shards = nil }, "no shards planned"},
+		{"fewer shards than cpus", func(tp *topology) { tp.Shards = tp.Shards[:5] }, "5 shards planned, want one on each of the 6 usable cpus"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -18,20 +17,24 @@ import (
 	"github.com/corekv/corekv/vmtest"
 )
 
-// stats is the part of corekv's /stats document the checks read.
+// stats is the part of corekv's /stats document (shard.Stats) the checks
+// read.
 type stats struct {
-	Engine string `json:"engine"`
-	Shards []struct {
-		Shard    int    `json:"shard"`
-		CPU      int    `json:"cpu"`
-		Core     int    `json:"core"`
-		Package  int    `json:"package"`
-		Node     int    `json:"node"`
-		Pinned   bool   `json:"pinned"`
-		TID      int    `json:"tid"`
-		Accepted uint64 `json:"accepted"`
-		Open     int64  `json:"open"`
-	} `json:"shards"`
+	Engine string       `json:"engine"`
+	Shards []shardStats `json:"shards"`
+}
+
+// shardStats is one shard's entry in stats.
+type shardStats struct {
+	Shard    int    `json:"shard"`
+	CPU      int    `json:"cpu"`
+	Core     int    `json:"core"`
+	Package  int    `json:"package"`
+	Node     int    `json:"node"`
+	Pinned   bool   `json:"pinned"`
+	TID      int    `json:"tid"`
+	Accepted uint64 `json:"accepted"`
+	Open     int64  `json:"open"`
 }
 
 // server is a running `corekv --pin-cores`.
@@ -42,7 +45,8 @@ type server struct {
 	done chan error
 }
 
-// checkServer starts corekv under v and runs the server checks against it.
+// checkServer starts corekv under v and runs the server checks against
+// it. When any of them fails, the server's output goes to the console.
 func (g *guest) checkServer(v vmtest.Variant, port int) {
 	prefix := "server/" + v.Name + "/"
 	srv, err := startServer(v, port)
@@ -53,16 +57,23 @@ func (g *guest) checkServer(v vmtest.Variant, port int) {
 		}
 		return
 	}
+	failed := false
+	report := func(name, detail string, err error) {
+		failed = failed || err != nil
+		g.report(prefix+name, detail, err)
+	}
 	detail, err := g.checkPin(srv, v)
-	g.report(prefix+"pin", detail, err)
-	g.rep.result(prefix+"http1", checkAPI(h1Client(), srv.addr, 1))
-	g.rep.result(prefix+"h2c", checkAPI(h2cClient(), srv.addr, 2))
-	g.rep.result(prefix+"upgrade", checkUpgrade(srv.addr))
-	detail, err = checkSpread(srv.addr)
-	g.report(prefix+"spread", detail, err)
-	g.rep.result(prefix+"stop", srv.stop())
-	if err != nil {
-		g.rep.log("%s: server output: %q", prefix, srv.out.tail(2000))
+	report("pin", detail, err)
+	report("http1", "", checkAPI(h1Client(), srv.addr, 1))
+	report("h2c", "", checkAPI(h2cClient(), srv.addr, 2))
+	report("upgrade", "", checkUpgrade(srv.addr))
+	detail, err = checkSpread(srv.addr, 1)
+	report("spread", detail, err)
+	detail, err = checkSpread(srv.addr, 2)
+	report("spread-h2c", detail, err)
+	report("stop", "", srv.stop())
+	if failed {
+		g.rep.log("%s: server output: %q", strings.TrimSuffix(prefix, "/"), srv.out.tail(2000))
 	}
 }
 
@@ -115,58 +126,6 @@ func (s *server) stop() error {
 		<-s.done
 		return errors.New("killed: no exit 15 s after SIGTERM")
 	}
-}
-
-// checkPin compares /stats with the plan of `corekv topology --json` under
-// the same variant: the same CPU per shard, each event-loop thread pinned
-// to exactly its CPU, and the CPU's node and package as the Preset says.
-func (g *guest) checkPin(s *server, v vmtest.Variant) (string, error) {
-	plan, err := readTopology(v)
-	if err != nil {
-		return "", err
-	}
-	st, err := getStats(h1Client(), s.addr)
-	if err != nil {
-		return "", err
-	}
-	var c collect
-	if len(st.Shards) != len(plan.Shards) {
-		c.addf("%d shards, the plan has %d", len(st.Shards), len(plan.Shards))
-	}
-	var detail []string
-	for i, sh := range st.Shards {
-		if i < len(plan.Shards) && plan.Shards[i].CPU != sh.CPU {
-			c.addf("shard %d on cpu %d, the plan says %d", i, sh.CPU, plan.Shards[i].CPU)
-		}
-		want, ok := g.layout.Find(sh.CPU)
-		if !ok || !sh.Pinned || sh.Node != want.Node || sh.Package != want.Package {
-			c.addf("shard %d: cpu %d pinned %v node %d package %d, want pinned node %d package %d",
-				i, sh.CPU, sh.Pinned, sh.Node, sh.Package, want.Node, want.Package)
-		}
-		allowed, err := allowedList(s.cmd.Process.Pid, sh.TID)
-		if err != nil {
-			c.add(err)
-		} else if allowed != strconv.Itoa(sh.CPU) {
-			c.addf("shard %d: thread %d Cpus_allowed_list %q, want %q", i, sh.TID, allowed, strconv.Itoa(sh.CPU))
-		}
-		detail = append(detail, fmt.Sprintf("%d:cpu%d/node%d/tid%d", i, sh.CPU, sh.Node, sh.TID))
-	}
-	return strings.Join(detail, " "), c.err()
-}
-
-// allowedList reads Cpus_allowed_list of one thread of pid.
-func allowedList(pid, tid int) (string, error) {
-	name := fmt.Sprintf("/proc/%d/task/%d/status", pid, tid)
-	data, err := os.ReadFile(name)
-	if err != nil {
-		return "", err
-	}
-	for line := range strings.Lines(string(data)) {
-		if v, ok := strings.CutPrefix(line, "Cpus_allowed_list:"); ok {
-			return strings.TrimSpace(v), nil
-		}
-	}
-	return "", fmt.Errorf("%s: no Cpus_allowed_list", name)
 }
 
 func getStats(c *http.Client, addr string) (*stats, error) {

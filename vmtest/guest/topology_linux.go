@@ -136,11 +136,14 @@ func (g *guest) compareNodes(t *topology, c *collect) {
 	}
 }
 
-// comparePlan checks that shards are numbered from 0, sit on distinct
-// usable CPUs and carry those CPUs' core, package and node.
+// comparePlan checks that shards are numbered from 0, sit one on each
+// usable CPU (the default shard count with no CPU quota) and carry those
+// CPUs' core, package and node.
 func (g *guest) comparePlan(t *topology, usable []int, c *collect) {
 	if len(t.Shards) == 0 {
 		c.addf("no shards planned")
+	} else if len(t.Shards) != len(usable) {
+		c.addf("%d shards planned, want one on each of the %d usable cpus", len(t.Shards), len(usable))
 	}
 	seen := map[int]bool{}
 	for i, s := range t.Shards {
