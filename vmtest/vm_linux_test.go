@@ -3,6 +3,7 @@ package vmtest
 import (
 	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -57,20 +59,44 @@ func TestVM(t *testing.T) {
 	}
 	cfg.Accel = <-accel
 	sem := make(chan struct{}, max(1, *vmParallel))
+	var mu sync.Mutex
+	var boots []string
+	start := time.Now()
+	t.Cleanup(func() {
+		t.Logf("%d guests (%s, %d at once) in %v:\n%s", len(boots), cfg.Accel, max(1, *vmParallel),
+			time.Since(start).Round(time.Millisecond), strings.Join(boots, "\n"))
+	})
 	for _, p := range presets {
 		t.Run(p.Name, func(t *testing.T) {
 			t.Parallel()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			bootPreset(t, cfg, Spec{Preset: p, Groups: groups})
+			line := bootPreset(t, cfg, Spec{Preset: p, Groups: groups})
+			mu.Lock()
+			boots = append(boots, line)
+			mu.Unlock()
 		})
 	}
 }
 
-func bootPreset(t *testing.T, cfg Config, spec Spec) {
+// bootPreset boots one guest and checks its report; it returns a line
+// about the boot for TestVM's summary.
+func bootPreset(t *testing.T, cfg Config, spec Spec) string {
 	b, err := Run(context.Background(), cfg, spec)
-	t.Logf("preset %s (%s): first guest line after %v, powered off after %v; %d checks reported",
-		spec.Preset.Name, cfg.Accel, b.Ready.Round(time.Millisecond), b.Elapsed.Round(time.Millisecond), len(b.Report.Results))
+	pass := 0
+	for _, r := range b.Report.Results {
+		if r.Pass {
+			pass++
+		}
+	}
+	ready := "  never"
+	if b.Ready > 0 {
+		ready = fmt.Sprintf("%6.1fs", b.Ready.Seconds())
+	}
+	line := fmt.Sprintf("  %-10s first guest line %s, powered off %6.1fs, %d/%d checks passed",
+		spec.Preset.Name, ready, b.Elapsed.Seconds(), pass, len(spec.Checks()))
+	t.Logf("preset %s (%s): first guest line after %s, powered off after %v; %d checks reported",
+		spec.Preset.Name, cfg.Accel, strings.TrimSpace(ready), b.Elapsed.Round(time.Millisecond), len(b.Report.Results))
 	for _, r := range b.Report.Results {
 		t.Logf("  %s %s %s", map[bool]string{true: "PASS", false: "FAIL"}[r.Pass], r.Name, r.Detail)
 	}
@@ -81,13 +107,15 @@ func bootPreset(t *testing.T, cfg Config, spec Spec) {
 		os.MkdirAll(*vmKeepConsole, 0o755)
 		os.WriteFile(filepath.Join(*vmKeepConsole, spec.Preset.Name+".log"), b.Console, 0o644)
 	}
-	if err == nil {
-		err = b.Report.Verify(spec.Checks())
-	}
-	if err != nil {
+	// A boot that failed or was killed still says which checks it reached.
+	if err = errors.Join(err, b.Report.Verify(spec.Checks())); err != nil {
+		console := tail(b.Console, 3000)
+		if console == "" {
+			console = "(empty: the kernel prints only errors, loglevel=3, and the guest printed nothing)\n"
+		}
 		t.Errorf("preset %s: %v\nqemu %s\nconsole tail:\n%s", spec.Preset.Name, err,
-			strings.Join(b.Args, " "), tail(b.Console, 3000))
-		return
+			strings.Join(b.Args, " "), console)
+		return line + " FAILED"
 	}
 	if *vmSysfsOut != "" {
 		dir := filepath.Join(*vmSysfsOut, spec.Preset.Fixture)
@@ -96,9 +124,33 @@ func bootPreset(t *testing.T, cfg Config, spec Spec) {
 		}
 		t.Logf("sysfs of %s written to %s", spec.Preset.Name, dir)
 	}
+	return line
 }
 
-func tail(b []byte, n int) string { return string(b[max(0, len(b)-n):]) }
+// tail returns the last n bytes of a console, from the first whole line
+// on, without the serial line's carriage returns and with DATA lines left
+// out: they are base64 nobody reads.
+func tail(console []byte, n int) string {
+	var keep []string
+	for line := range strings.Lines(strings.ReplaceAll(string(console), "\r", "")) {
+		if !strings.Contains(line, Prefix+"DATA ") {
+			keep = append(keep, line)
+		}
+	}
+	s := strings.Join(keep, "")
+	if len(s) <= n {
+		return s
+	}
+	cut := len(s) - n
+	if s[cut-1] != '\n' { // drop the partial line
+		i := strings.IndexByte(s[cut:], '\n')
+		if i < 0 {
+			return ""
+		}
+		cut += i + 1
+	}
+	return s[cut:]
+}
 
 func splitList(s string) []string {
 	var out []string
@@ -187,4 +239,22 @@ func chooseAccel(t *testing.T, cfg Config) string {
 func firstLine(err error) string {
 	s, _, _ := strings.Cut(fmt.Sprint(err), "\n")
 	return s
+}
+
+func TestTail(t *testing.T) {
+	console := "boot noise\r\nVMTEST PASS boot\r\nVMTEST DATA sysfs QUJD\r\nVMTEST FAIL pin: off\r\nVMTEST DONE\r\n"
+	tests := []struct {
+		n    int
+		want string
+	}{
+		{1000, "boot noise\nVMTEST PASS boot\nVMTEST FAIL pin: off\nVMTEST DONE\n"},
+		{33, "VMTEST FAIL pin: off\nVMTEST DONE\n"},
+		{32, "VMTEST DONE\n"},
+		{5, ""},
+	}
+	for _, tc := range tests {
+		if got := tail([]byte(console), tc.n); got != tc.want {
+			t.Errorf("tail(console, %d) = %q, want %q", tc.n, got, tc.want)
+		}
+	}
 }
