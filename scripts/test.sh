@@ -37,3 +37,6 @@ go test -count=1 ./...
 
 echo "== go test -race (store, shard)"
 go test -count=1 -race ./store/... ./shard/...
+
+echo "== VM suite"
+[ -n "${SKIP_VM:-}" ] || bash scripts/vmtest.sh
