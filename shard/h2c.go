@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/net/http2"
@@ -18,21 +19,44 @@ import (
 const switching = "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n"
 
 // h2Conns tracks a shard's HTTP/2 connections so that a drain can wait for
-// them and cut those still open when the shutdown timeout ends.
+// them and cut those still open when the shutdown timeout ends. A
+// connection is reserved before it leaves the server that accepted it (the
+// loop, or net/http by Hijack), so that no hand-over in progress escapes
+// the wait.
 type h2Conns struct {
-	mu    sync.Mutex
-	conns map[net.Conn]struct{}
-	wg    sync.WaitGroup
+	mu      sync.Mutex
+	conns   map[net.Conn]struct{}
+	wg      sync.WaitGroup
+	waiting bool // wait has begun: no more reservations
+	cut     bool // the drain's deadline passed: connections close on sight
 }
 
-func (t *h2Conns) add(c net.Conn) {
+// reserve counts a connection about to be handed over, and reports false
+// once the drain has begun waiting (the caller then does without it). A
+// reservation ends with done, or with release if the hand-over failed.
+func (t *h2Conns) reserve() bool {
 	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.waiting {
+		return false
+	}
+	t.wg.Add(1)
+	return true
+}
+
+func (t *h2Conns) release() { t.wg.Done() }
+
+// track records the reserved connection c, so that the drain can cut it.
+func (t *h2Conns) track(c net.Conn) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.cut {
+		c.Close()
+	}
 	if t.conns == nil {
 		t.conns = make(map[net.Conn]struct{})
 	}
 	t.conns[c] = struct{}{}
-	t.wg.Add(1)
-	t.mu.Unlock()
 }
 
 func (t *h2Conns) done(c net.Conn) {
@@ -43,8 +67,11 @@ func (t *h2Conns) done(c net.Conn) {
 }
 
 // wait waits for the connections to end until ctx ends, then closes the
-// rest.
+// rest and waits for their goroutines to return.
 func (t *h2Conns) wait(ctx context.Context) {
+	t.mu.Lock()
+	t.waiting = true
+	t.mu.Unlock()
 	ended := make(chan struct{})
 	go func() { t.wg.Wait(); close(ended) }()
 	select {
@@ -53,6 +80,7 @@ func (t *h2Conns) wait(ctx context.Context) {
 	case <-ctx.Done():
 	}
 	t.mu.Lock()
+	t.cut = true
 	for c := range t.conns {
 		c.Close()
 	}
@@ -60,19 +88,44 @@ func (t *h2Conns) wait(ctx context.Context) {
 	<-ended
 }
 
-// serveH2 serves c as an HTTP/2 connection until it ends. upgrade and
-// settings come from an Upgrade: h2c request, which becomes stream 1.
-func (s *Shard) serveH2(c net.Conn, upgrade *http.Request, settings []byte) {
-	s.h2.add(c)
-	defer s.h2.done(c)
-	defer s.count.open.Add(-1)
-	defer c.Close()
-	s.g.h2.ServeConn(c, &http2.ServeConnOpts{
+// handoff is a connection on its way to the HTTP/2 server.
+type handoff struct {
+	conn     net.Conn      // reserved and tracked in Shard.h2
+	prefix   []byte        // input read before the hand-over
+	greeting []byte        // output to send first: earlier answers, 101 Switching Protocols
+	upgrade  *http.Request // an Upgrade: h2c request, which becomes stream 1
+	settings []byte        // its HTTP2-Settings
+}
+
+// serveH2 serves a handed-over connection as HTTP/2 until it ends.
+func (s *Shard) serveH2(h handoff) {
+	defer s.h2.done(h.conn)
+	defer h.conn.Close()
+	if writeAll(h.conn, h.greeting) != nil {
+		return
+	}
+	s.g.h2.ServeConn(&prefixConn{Conn: h.conn, prefix: h.prefix}, &http2.ServeConnOpts{
 		BaseConfig:     s.g.h1,
 		Handler:        s.handler,
-		UpgradeRequest: upgrade,
-		Settings:       settings,
+		UpgradeRequest: h.upgrade,
+		Settings:       h.settings,
 	})
+}
+
+// countedConn is a connection the loop handed over: its first Close counts
+// it closed for the shard (see Shard.connDone).
+type countedConn struct {
+	net.Conn
+	s      *Shard
+	closed atomic.Bool
+}
+
+func (c *countedConn) Close() error {
+	err := c.Conn.Close()
+	if !c.closed.Swap(true) {
+		c.s.connDone()
+	}
+	return err
 }
 
 // h2Settings decodes an HTTP2-Settings header (RFC 7540, section 3.2.1).

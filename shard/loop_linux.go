@@ -7,6 +7,8 @@ import (
 	"net"
 	"os"
 	"runtime"
+	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -48,7 +50,8 @@ func (s *Shard) serveLoop(ctx context.Context) error {
 		return err
 	}
 	defer l.close()
-	stop := context.AfterFunc(ctx, l.wake)
+	s.wake = l.wake
+	stop := context.AfterFunc(ctx, l.stop)
 	defer stop()
 	err = l.run()
 	dctx, cancel := context.WithDeadline(context.Background(), l.deadline)
@@ -78,9 +81,15 @@ type loop struct {
 	dateSec int64
 
 	nextSweep   time.Time
+	accepting   bool      // the listener is armed in epoll
 	acceptAfter time.Time // accepting is paused until then (out of descriptors)
+	starved     bool      // the last accept failed for want of descriptors
+	warnedFull  bool      // MaxConns was reached once and logged
 	draining    bool
 	deadline    time.Time // end of the drain
+
+	stopping atomic.Bool // Serve's context ended: drain (set by another goroutine)
+	wakeMu   sync.Mutex  // guards wakefd against close while another goroutine wakes
 }
 
 // conn is one HTTP/1 connection of a loop.
@@ -114,6 +123,7 @@ func newLoop(s *Shard) (*loop, error) {
 			return nil, err
 		}
 	}
+	l.accepting = true
 	return l, nil
 }
 
@@ -135,10 +145,31 @@ func (l *loop) ctl(op, fd int, events uint32) error {
 	return nil
 }
 
-// wake interrupts epoll_wait from another goroutine to start the drain.
+// wake interrupts epoll_wait from another goroutine: to start the drain,
+// or to accept again after an HTTP/2 connection closed at MaxConns.
 func (l *loop) wake() {
 	var one = [8]byte{1}
-	unix.Write(l.wakefd, one[:])
+	l.wakeMu.Lock()
+	defer l.wakeMu.Unlock()
+	if l.wakefd >= 0 {
+		unix.Write(l.wakefd, one[:])
+	}
+}
+
+// stop asks the loop to drain, from another goroutine.
+func (l *loop) stop() {
+	l.stopping.Store(true)
+	l.wake()
+}
+
+// onWake resets the eventfd, which would otherwise stay readable and keep
+// epoll_wait from ever blocking again, and starts the drain if asked to.
+func (l *loop) onWake() {
+	var b [8]byte
+	unix.Read(l.wakefd, b[:])
+	if l.stopping.Load() {
+		l.startDrain()
+	}
 }
 
 func (l *loop) close() {
@@ -150,10 +181,14 @@ func (l *loop) close() {
 	if !l.draining {
 		l.s.ln.Close()
 	}
-	for _, fd := range []int{l.epfd, l.wakefd} {
-		if fd >= 0 {
-			unix.Close(fd)
-		}
+	if l.epfd >= 0 {
+		unix.Close(l.epfd)
+	}
+	l.wakeMu.Lock()
+	defer l.wakeMu.Unlock()
+	if l.wakefd >= 0 {
+		unix.Close(l.wakefd)
+		l.wakefd = -1
 	}
 }
 
@@ -171,7 +206,7 @@ func (l *loop) run() error {
 			case l.lfd:
 				l.accept()
 			case l.wakefd:
-				l.startDrain()
+				l.onWake()
 			default:
 				if fd < len(l.conns) && l.conns[fd] != nil {
 					l.onEvent(l.conns[fd], ev.Events)
@@ -227,9 +262,10 @@ func (l *loop) tick(now time.Time) {
 	}
 }
 
-// accept takes new connections from the shard's listener.
+// accept takes new connections from the shard's listener, as long as the
+// shard holds fewer than MaxConns.
 func (l *loop) accept() {
-	for i := 0; i < acceptBatch && !l.draining; i++ {
+	for i := 0; i < acceptBatch && !l.draining && !l.full(); i++ {
 		fd, _, err := socket.Accept(l.lfd)
 		switch {
 		case err == nil:
@@ -251,29 +287,70 @@ func (l *loop) accept() {
 		}
 		l.conns[fd] = &conn{fd: fd, deadline: l.now.Add(l.cfg.IdleTimeout)}
 		l.open++
+		l.starved = false
 		l.s.count.accepted.Add(1)
 		l.s.count.open.Add(1)
 	}
+}
+
+// full reports whether the shard holds MaxConns connections, its HTTP/2
+// ones included. It raises the shard's acceptFull before it looks a last
+// time, so that an HTTP/2 connection closing meanwhile wakes the loop (see
+// Shard.connDone).
+func (l *loop) full() bool {
+	max := int64(l.cfg.MaxConns)
+	if l.s.count.open.Load() < max {
+		return false
+	}
+	l.s.acceptFull.Store(true)
+	if l.s.count.open.Load() < max {
+		return false
+	}
+	if !l.warnedFull {
+		l.warnedFull = true
+		l.cfg.Logf("shard %d: %d connections open, the most allowed (MaxConns): new ones wait in the accept queue", l.s.plan.Shard, max)
+	}
+	return true
 }
 
 // pauseAccept stops taking connections for a while when the process is out
 // of descriptors or memory: a level-triggered listener would otherwise wake
 // the loop in a busy spin. Established connections go on being served.
 func (l *loop) pauseAccept(err error) {
-	if l.acceptAfter.IsZero() {
+	if !l.starved {
+		l.starved = true
 		l.cfg.Logf("shard %d: accept paused for %v: %v", l.s.plan.Shard, acceptPause, err)
 	}
 	l.acceptAfter = l.now.Add(acceptPause)
-	l.ctl(unix.EPOLL_CTL_MOD, l.lfd, 0)
+	l.arm()
 }
 
-// maintain resumes accepting after a pause and, a few times a second,
+// arm arms the listener in epoll when the loop may accept, and disarms it
+// while it may not: during the drain, during a pause for want of
+// descriptors, and while the shard holds MaxConns connections (further ones
+// then wait in the kernel's accept queue).
+func (l *loop) arm() {
+	want := !l.draining && l.acceptAfter.IsZero() && !l.full()
+	if want == l.accepting {
+		return
+	}
+	l.accepting = want
+	switch {
+	case want:
+		l.s.acceptFull.Store(false)
+		l.ctl(unix.EPOLL_CTL_MOD, l.lfd, unix.EPOLLIN)
+	case !l.draining: // the drain took the listener out of epoll already
+		l.ctl(unix.EPOLL_CTL_MOD, l.lfd, 0)
+	}
+}
+
+// maintain arms or disarms the listener and, a few times a second,
 // enforces the connections' deadlines.
 func (l *loop) maintain() {
-	if !l.acceptAfter.IsZero() && !l.now.Before(l.acceptAfter) && !l.draining {
+	if !l.acceptAfter.IsZero() && !l.now.Before(l.acceptAfter) {
 		l.acceptAfter = time.Time{}
-		l.ctl(unix.EPOLL_CTL_MOD, l.lfd, unix.EPOLLIN)
 	}
+	l.arm()
 	if l.now.Before(l.nextSweep) {
 		return
 	}
@@ -305,6 +382,7 @@ func (l *loop) startDrain() {
 		return
 	}
 	l.draining = true
+	l.accepting = false
 	l.deadline = l.now.Add(l.cfg.ShutdownTimeout)
 	unix.EpollCtl(l.epfd, unix.EPOLL_CTL_DEL, l.lfd, nil)
 	l.s.ln.Close()
@@ -517,7 +595,8 @@ func (l *loop) resume(c *conn) {
 }
 
 // handOff moves the connection to the HTTP/2 server: it leaves the loop,
-// and a goroutine serves it with prefix as its first input.
+// and a goroutine sends pending and serves it with prefix as its first
+// input. It stays counted open (and against MaxConns) until that ends.
 func (l *loop) handOff(c *conn, prefix []byte, pending []byte, upgrade *requestUpgrade) {
 	unix.EpollCtl(l.epfd, unix.EPOLL_CTL_DEL, c.fd, nil)
 	l.conns[c.fd] = nil
@@ -529,20 +608,20 @@ func (l *loop) handOff(c *conn, prefix []byte, pending []byte, upgrade *requestU
 		l.s.count.open.Add(-1)
 		return
 	}
-	prefix = append([]byte(nil), prefix...)
-	go func() {
-		if writeAll(nc, pending) != nil || upgrade != nil && writeAll(nc, []byte(switching)) != nil {
-			nc.Close()
-			l.s.count.open.Add(-1)
-			return
-		}
-		pc := &prefixConn{Conn: nc, prefix: prefix}
-		if upgrade == nil {
-			l.s.serveH2(pc, nil, nil)
-			return
-		}
-		l.s.serveH2(pc, upgrade.req, upgrade.settings)
-	}()
+	// The drain waits for s.h2 only once run has returned, on this
+	// goroutine: the reservation cannot fail.
+	cc := &countedConn{Conn: nc, s: l.s}
+	if !l.s.h2.reserve() {
+		cc.Close()
+		return
+	}
+	l.s.h2.track(cc)
+	h := handoff{conn: cc, prefix: append([]byte(nil), prefix...), greeting: pending}
+	if upgrade != nil {
+		h.greeting = append(h.greeting, switching...)
+		h.upgrade, h.settings = upgrade.req, upgrade.settings
+	}
+	go l.s.serveH2(h)
 }
 
 func (l *loop) writev(fd int) (int, unix.Errno) {

@@ -64,9 +64,10 @@ type Config struct {
 	// MaxHeaderSize bounds an HTTP/1 request line plus its header fields, in
 	// bytes. Default 16 KiB.
 	MaxHeaderSize int
-	// MaxConns bounds the open connections of one shard (HTTP/1 and h2c).
-	// Beyond it the shard stops accepting: further connections wait in the
-	// kernel's accept queue until one closes. Default 10000.
+	// MaxConns bounds the open connections of one shard, HTTP/1 and HTTP/2
+	// alike. At the limit the shard stops accepting: further connections
+	// wait in the kernel's accept queue (or are refused by the kernel when
+	// it is full) until one closes. Default 10000.
 	MaxConns int
 	// ReadTimeout bounds the time from a request's first byte to its last.
 	// A request still incomplete then is answered 408 and its connection
@@ -138,6 +139,11 @@ type Shard struct {
 	count  counters
 	tid    atomic.Int64
 	pinned atomic.Bool
+	// acceptFull is set by the loop when it stops accepting at MaxConns;
+	// wake, set by the loop before it hands any connection over, makes it
+	// look again. See connDone.
+	acceptFull atomic.Bool
+	wake       func()
 	// handler serves HTTP/2 streams and, in the std engine, every request.
 	handler http.Handler
 	h2      h2Conns
@@ -188,6 +194,17 @@ func (s *Shard) limit(h http.Handler) http.Handler {
 		s.count.requests.Add(1)
 		h.ServeHTTP(w, r)
 	})
+}
+
+// connDone counts one of the shard's connections closed by a goroutine
+// other than the event loop's (an HTTP/2 one) and, when the loop stopped
+// accepting at MaxConns, wakes it to accept again. The loop raises
+// acceptFull before it checks the count a last time, so one of the two
+// sees the other's change and no wake-up is lost.
+func (s *Shard) connDone() {
+	if s.count.open.Add(-1) < int64(s.g.cfg.MaxConns) && s.acceptFull.Load() && s.wake != nil {
+		s.wake()
+	}
 }
 
 // Serve serves every shard until ctx ends, then drains: listeners close,

@@ -8,50 +8,109 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 )
 
 // serveStd serves the shard's listener with net/http: HTTP/1.1, HTTP/2 by
 // prior knowledge (net/http's own) and Upgrade: h2c (handed to x/net/http2).
 func (s *Shard) serveStd(ctx context.Context) error {
-	ln, err := s.ln.NetListener()
+	inner, err := s.ln.NetListener()
 	s.ln.Close() // ln holds its own descriptor
 	if err != nil {
 		return err
 	}
+	ln := newLimitListener(inner, s.g.cfg.MaxConns, &s.count)
 	protocols := new(http.Protocols)
 	protocols.SetHTTP1(true)
 	protocols.SetUnencryptedHTTP2(true)
+	cfg := &s.g.cfg
 	srv := &http.Server{
 		Handler:        http.HandlerFunc(s.serveStdRequest),
 		Protocols:      protocols,
-		MaxHeaderBytes: s.g.cfg.MaxHeaderSize,
-		ConnState:      s.connState,
+		MaxHeaderBytes: cfg.MaxHeaderSize,
 		ErrorLog:       log.New(io.Discard, "", 0),
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	var serveErr error
 	select {
-	case err := <-errc:
-		return err
+	case serveErr = <-errc:
 	case <-ctx.Done():
 	}
-	dctx, cancel := context.WithTimeout(context.Background(), s.g.cfg.ShutdownTimeout)
+	dctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	if srv.Shutdown(dctx) != nil {
 		srv.Close()
 	}
+	if serveErr == nil {
+		<-errc // http.ErrServerClosed, once Serve's goroutine is done
+	}
 	s.h2.wait(dctx)
-	return nil
+	return serveErr
 }
 
-func (s *Shard) connState(_ net.Conn, st http.ConnState) {
-	switch st {
-	case http.StateNew:
-		s.count.accepted.Add(1)
-		s.count.open.Add(1)
-	case http.StateClosed, http.StateHijacked:
-		s.count.open.Add(-1)
+// limitListener accepts at most max connections open at once: at the limit
+// Accept waits for one of them to close, and further connections wait in
+// the kernel's accept queue. It counts the shard's accepted and open
+// connections, hijacked ones included until they close.
+type limitListener struct {
+	net.Listener
+	slots  chan struct{} // one element per open connection
+	closed chan struct{}
+	once   sync.Once
+	count  *counters
+}
+
+func newLimitListener(ln net.Listener, max int, count *counters) *limitListener {
+	return &limitListener{Listener: ln, slots: make(chan struct{}, max), closed: make(chan struct{}), count: count}
+}
+
+func (l *limitListener) Accept() (net.Conn, error) {
+	select {
+	case l.slots <- struct{}{}:
+	case <-l.closed:
+		return nil, net.ErrClosed
 	}
+	c, err := l.Listener.Accept()
+	if err != nil {
+		<-l.slots
+		return nil, err
+	}
+	l.count.accepted.Add(1)
+	l.count.open.Add(1)
+	return &limitConn{Conn: c, l: l}, nil
+}
+
+// Close closes the listener and ends an Accept waiting for a slot.
+func (l *limitListener) Close() error {
+	l.once.Do(func() { close(l.closed) })
+	return l.Listener.Close()
+}
+
+// limitConn gives its slot back when it is first closed, after it is
+// counted closed, so that /stats never shows more than the limit.
+type limitConn struct {
+	net.Conn
+	l    *limitListener
+	once sync.Once
+}
+
+func (c *limitConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(func() {
+		c.l.count.open.Add(-1)
+		<-c.l.slots
+	})
+	return err
+}
+
+// CloseWrite shuts the write side, which net/http does before it closes a
+// connection after an error answer, so that the client reads the answer.
+func (c *limitConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
 }
 
 // serveStdRequest serves one request, taking over the connection for an
@@ -70,20 +129,24 @@ func (s *Shard) serveStdRequest(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
+	// Reserve before the hijack: from then on net/http no longer counts
+	// the connection, and the drain must still wait for it. Once the
+	// drain waits, the upgrade is ignored.
+	if !s.h2.reserve() {
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		s.handler.ServeHTTP(w, r)
+		return
+	}
 	c, rw, err := http.NewResponseController(w).Hijack()
 	if err != nil {
+		s.h2.release()
 		return
 	}
-	s.count.open.Add(1)
+	s.h2.track(c) // a *limitConn: still counted open, still holding its slot
 	pre := make([]byte, rw.Reader.Buffered())
 	rw.Reader.Read(pre)
-	if writeAll(c, []byte(switching)) != nil {
-		s.count.open.Add(-1)
-		c.Close()
-		return
-	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
-	s.serveH2(&prefixConn{Conn: c, prefix: pre}, r, settings)
+	s.serveH2(handoff{conn: c, prefix: pre, greeting: []byte(switching), upgrade: r, settings: settings})
 }
 
 // wantsStdUpgrade reports whether r asks for h2c in a way corekv accepts:
