@@ -30,6 +30,7 @@ const (
 	sweepEvery   = 250 * time.Millisecond
 	lingerPeriod = 2 * time.Second // how long a closing connection is drained
 	parkedRetry  = 1               // ms between retries of connections waiting for a slot
+	maxBatchOut  = 256 << 10       // answers gathered for one write before the rest of the input waits
 )
 
 // serveLoop runs the shard's event loop on the calling goroutine, locked to
@@ -363,8 +364,13 @@ func (l *loop) maintain() {
 }
 
 // expire ends a connection whose deadline passed: an idle or lingering one
-// is closed; one in the middle of a request gets 408 first.
+// is closed, and so is one whose answers were left unread; one in the
+// middle of a request gets 408 first. A parked one is left alone: its
+// request arrived whole and waits for the server (see ConcurrencyLimit).
 func (l *loop) expire(c *conn) {
+	if c.parked {
+		return
+	}
 	if len(c.in) > 0 && !c.linger && len(c.out) == 0 {
 		l.out.reset()
 		l.out.problem(errTimeout, "", l.date, false, false, false)
@@ -393,19 +399,25 @@ func (l *loop) startDrain() {
 	}
 }
 
+// onEvent serves one connection's event. A connection waits for one thing
+// at a time, and epoll watches only for that: input (EPOLLIN), room for
+// queued output (EPOLLOUT alone, so that a client that shut its write side
+// does not wake the loop over and over with EPOLLRDHUP), or, parked, for
+// nothing but errors.
 func (l *loop) onEvent(c *conn, ev uint32) {
-	if ev&unix.EPOLLOUT != 0 {
-		if !l.writePending(c) {
-			return
-		}
-	}
-	if ev&(unix.EPOLLIN|unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0 && len(c.out) == 0 {
+	waiting := c.parked || len(c.out) > 0
+	switch {
+	case waiting && ev&(unix.EPOLLERR|unix.EPOLLHUP) != 0:
+		l.closeConn(c) // reset: its answers can no longer be delivered
+	case c.parked:
+	case len(c.out) > 0:
+		l.writePending(c)
+	default:
 		l.read(c)
 	}
 }
 
-// read takes what the socket holds and answers every complete request in
-// it with one write.
+// read takes what the socket holds and answers the complete requests in it.
 func (l *loop) read(c *conn) {
 	data, ok := l.readInput(c)
 	if !ok {
@@ -414,13 +426,29 @@ func (l *loop) read(c *conn) {
 	if c.linger {
 		return // a closing connection's input is dropped
 	}
-	l.out.reset()
-	used, handedOff := l.process(c, data)
-	if handedOff {
-		return
+	l.serve(c, data)
+}
+
+// serve answers the complete requests at the start of data, in batches of
+// about maxBatchOut bytes of answers, one write each. It stops when the
+// socket does not take a whole batch: the rest of the input then waits in
+// c.in for the output to drain, so a client that sends requests but does
+// not read its answers makes the loop hold one batch, not all of them.
+func (l *loop) serve(c *conn, data []byte) {
+	for {
+		l.out.reset()
+		used, handedOff := l.process(c, data)
+		if handedOff {
+			return
+		}
+		l.keep(c, data, used)
+		more := l.batchFull() && len(c.in) > 0
+		l.flush(c)
+		if !more || l.conns[c.fd] != c || len(c.out) > 0 || c.closing || c.parked {
+			return
+		}
+		data = c.in
 	}
-	l.keep(c, data, used)
-	l.flush(c)
 }
 
 // readInput reads once, into the connection's own buffer when it holds an
@@ -507,30 +535,39 @@ func (l *loop) flush(c *conn) {
 	}
 	if n < l.out.size {
 		c.out = l.out.bytesFrom(n)
-		l.ctl(unix.EPOLL_CTL_MOD, c.fd, unix.EPOLLOUT|unix.EPOLLRDHUP)
+		// Unread answers count as idle time: if the client does not take
+		// them within IdleTimeout, expire closes the connection.
+		c.deadline = l.now.Add(l.cfg.IdleTimeout)
+		l.ctl(unix.EPOLL_CTL_MOD, c.fd, unix.EPOLLOUT)
 		return
 	}
 	l.finish(c)
 }
 
-// writePending writes queued output; it reports whether all of it went.
-func (l *loop) writePending(c *conn) bool {
+// writePending writes queued output. Once all of it went, the connection
+// reads again, after answering the requests that waited in c.in.
+func (l *loop) writePending(c *conn) {
 	n, errno := rawWrite(c.fd, c.out)
 	if errno != 0 && errno != unix.EAGAIN && errno != unix.EINTR {
 		l.closeConn(c)
-		return false
+		return
 	}
 	c.out = c.out[n:]
 	if len(c.out) > 0 {
-		return false
+		return
 	}
 	c.out = nil
 	l.ctl(unix.EPOLL_CTL_MOD, c.fd, unix.EPOLLIN|unix.EPOLLRDHUP)
 	l.finish(c)
-	if l.conns[c.fd] == c && len(c.in) > 0 && !c.closing {
-		l.resume(c) // requests that arrived while the output was stuck
+	if l.conns[c.fd] != c || c.closing {
+		return
 	}
-	return false
+	if len(c.in) == 0 {
+		c.deadline = l.now.Add(l.cfg.IdleTimeout)
+		return
+	}
+	c.deadline = l.now.Add(l.cfg.ReadTimeout)
+	l.serve(c, c.in)
 }
 
 // finish ends a connection that was to close once its output was written:
@@ -560,11 +597,13 @@ func (l *loop) closeConn(c *conn) {
 	l.s.count.open.Add(-1)
 }
 
-// park puts a connection aside until a concurrency slot frees up.
+// park puts a connection aside until a concurrency slot frees up. Epoll
+// reports only its errors meanwhile: a client that sent its request and
+// shut its write side still gets its answer.
 func (l *loop) park(c *conn) {
 	c.parked = true
 	l.parked = append(l.parked, c)
-	l.ctl(unix.EPOLL_CTL_MOD, c.fd, unix.EPOLLRDHUP)
+	l.ctl(unix.EPOLL_CTL_MOD, c.fd, 0)
 }
 
 func (l *loop) retryParked() {
@@ -579,19 +618,8 @@ func (l *loop) retryParked() {
 			continue
 		}
 		l.ctl(unix.EPOLL_CTL_MOD, c.fd, unix.EPOLLIN|unix.EPOLLRDHUP)
-		l.resume(c)
+		l.serve(c, c.in)
 	}
-}
-
-// resume answers the requests already in c.in.
-func (l *loop) resume(c *conn) {
-	l.out.reset()
-	used, handedOff := l.process(c, c.in)
-	if handedOff {
-		return
-	}
-	l.keep(c, c.in, used)
-	l.flush(c)
 }
 
 // handOff moves the connection to the HTTP/2 server: it leaves the loop,

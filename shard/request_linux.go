@@ -16,11 +16,12 @@ type requestUpgrade struct {
 }
 
 // process answers the complete requests at the start of data, appending the
-// answers to l.out. It returns how many bytes it used, and whether the
-// connection was handed over to HTTP/2 (then c is no longer the loop's).
+// answers to l.out until it holds a batch's worth (see batchFull). It
+// returns how many bytes it used, and whether the connection was handed
+// over to HTTP/2 (then c is no longer the loop's).
 func (l *loop) process(c *conn, data []byte) (used int, handedOff bool) {
 	pos := 0
-	for pos < len(data) && !c.closing {
+	for pos < len(data) && !c.closing && !l.batchFull() {
 		if c.served == 0 && pos == 0 && data[0] == 'P' {
 			if n := prefaceMatch(data); n < len(h2Preface) {
 				if n == len(data) {
@@ -74,6 +75,12 @@ func (l *loop) process(c *conn, data []byte) (used int, handedOff bool) {
 		c.served++
 	}
 	return pos, false
+}
+
+// batchFull reports whether l.out holds enough answers for one write: at
+// least maxBatchOut bytes, heads and referenced values alike.
+func (l *loop) batchFull() bool {
+	return l.out.size+len(l.out.b)-l.out.marked >= maxBatchOut
 }
 
 // prefaceMatch returns how many leading bytes of data match the HTTP/2

@@ -70,11 +70,18 @@ type Config struct {
 	// it is full) until one closes. Default 10000.
 	MaxConns int
 	// ReadTimeout bounds the time from a request's first byte to its last.
-	// A request still incomplete then is answered 408 and its connection
-	// closed, so slow clients cannot hold a shard's connections. Default 30s.
+	// A request still incomplete then is answered 408 (the std engine just
+	// closes) and its connection closed, so slow clients cannot hold a
+	// shard's connections. Default 30s.
 	ReadTimeout time.Duration
 	// IdleTimeout closes a connection that carries no request for this
-	// long. Default 2 minutes.
+	// long. It also bounds write stalls: answers a client leaves unread
+	// count as idle time, so a connection whose queued output the socket
+	// has not taken within IdleTimeout is closed. The loop engine queues at
+	// most about 256 KiB of answers plus one value per connection and reads
+	// no further requests from it meanwhile; the std engine uses it as
+	// net/http's WriteTimeout and HTTP/2's write-byte timeout. Default 2
+	// minutes.
 	IdleTimeout time.Duration
 	// ShutdownTimeout bounds the drain after Serve's context ends. Default 10s.
 	ShutdownTimeout time.Duration
@@ -169,7 +176,13 @@ func New(cfg Config) (*Group, error) {
 	if err := checkEngine(cfg.Engine); err != nil {
 		return nil, err
 	}
-	g := &Group{cfg: cfg, h1: &http.Server{}, h2: &http2.Server{}}
+	g := &Group{
+		cfg: cfg,
+		// The HTTP/2 server takes its timeouts from h1: IdleTimeout for
+		// idle connections, ReadTimeout and WriteTimeout per stream.
+		h1: &http.Server{ReadTimeout: cfg.ReadTimeout, WriteTimeout: cfg.IdleTimeout, IdleTimeout: cfg.IdleTimeout},
+		h2: &http2.Server{WriteByteTimeout: cfg.IdleTimeout},
+	}
 	if err := http2.ConfigureServer(g.h1, g.h2); err != nil {
 		return nil, fmt.Errorf("shard: configure http2: %w", err)
 	}

@@ -28,6 +28,10 @@ func (s *Shard) serveStd(ctx context.Context) error {
 		Handler:        http.HandlerFunc(s.serveStdRequest),
 		Protocols:      protocols,
 		MaxHeaderBytes: cfg.MaxHeaderSize,
+		ReadTimeout:    cfg.ReadTimeout,
+		WriteTimeout:   cfg.IdleTimeout, // answers left unread count as idle
+		IdleTimeout:    cfg.IdleTimeout,
+		HTTP2:          &http.HTTP2Config{WriteByteTimeout: cfg.IdleTimeout},
 		ErrorLog:       log.New(io.Discard, "", 0),
 	}
 	errc := make(chan error, 1)
