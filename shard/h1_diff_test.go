@@ -573,6 +573,51 @@ var strictRules = []strictRule{
 		},
 	},
 	{
+		// RFC 9112, section 5.1: a server MUST refuse whitespace between
+		// a field name and its colon, and a field name is a token (RFC
+		// 9110, section 5.1). corekv holds trailer fields to this too;
+		// net/http's Server checks the names of header fields only, and
+		// its textproto takes "X : 1" in a trailer.
+		name: "trailer field name not a token", problems: []*api.Problem{errBadChunk},
+		applies: func(in []byte, std parsed, _ *http.Request) bool {
+			if !std.chunked {
+				return false
+			}
+			trailer := eachChunkLine(in[std.headLen:std.used], func([]byte) {})
+			for _, line := range bytes.Split(trailer, []byte("\n")) {
+				name, _, ok := bytes.Cut(line, []byte(":"))
+				if ok && !httpguts.ValidHeaderFieldName(string(name)) {
+					return true
+				}
+			}
+			return false
+		},
+	},
+	{
+		// RFC 9112, section 6.3: Content-Length is 1*DIGIT. corekv reads
+		// at most 18 digits, which no int64 length can overflow (RFC
+		// 9110, section 8.6, asks recipients to guard against overflow);
+		// net/http's strconv.ParseUint takes any count of leading zeros.
+		name: "Content-Length of more than 18 digits", problems: []*api.Problem{errBadLength},
+		applies: func(in []byte, _ parsed, _ *http.Request) bool {
+			for _, v := range stdFields(in)["Content-Length"] {
+				if len(strings.TrimSpace(v)) > 18 {
+					return true
+				}
+			}
+			return false
+		},
+	},
+	{
+		// RFC 9112, section 3.2: every HTTP/1.1 request carries Host.
+		// net/http's Server exempts CONNECT; corekv, which does not
+		// serve CONNECT, does not.
+		name: "CONNECT without Host", problems: []*api.Problem{errNoHost},
+		applies: func(in []byte, std parsed, _ *http.Request) bool {
+			return std.method == "CONNECT" && len(stdFields(in)["Host"]) == 0
+		},
+	},
+	{
 		// corekv bounds the head to MaxHeaderSize (DefaultMaxHeaderSize
 		// here) and answers 414 or 431; ReadRequest has no bound of its
 		// own (the Server applies MaxHeaderBytes, 1 MiB by default).
@@ -664,21 +709,29 @@ func editChunkLines(in []byte, headLen int, edit func(line []byte) []byte) []byt
 }
 
 // eachChunkLine calls f with each chunk-size line (without its line end) of
-// a chunked body that net/http read in full, framed as net/http frames it.
-func eachChunkLine(body []byte, f func(line []byte)) {
+// a chunked body that net/http read in full, framed as net/http frames it,
+// and returns the trailer section after the last chunk.
+func eachChunkLine(body []byte, f func(line []byte)) (trailer []byte) {
 	for len(body) > 0 {
 		eol := bytes.IndexByte(body, '\n')
 		if eol < 0 {
-			return
+			return nil
 		}
 		line := bytes.TrimSuffix(body[:eol], []byte("\r"))
 		f(line)
 		body = body[eol+1:]
 		size, _, _ := bytes.Cut(bytes.TrimRight(line, " \t"), []byte(";"))
 		n, err := strconv.ParseUint(string(size), 16, 64)
-		if err != nil || n == 0 || n+2 > uint64(len(body)) {
-			return
+		if err != nil {
+			return nil
+		}
+		if n == 0 {
+			return body
+		}
+		if n+2 > uint64(len(body)) {
+			return nil
 		}
 		body = body[n+2:]
 	}
+	return nil
 }
