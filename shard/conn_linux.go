@@ -1,0 +1,261 @@
+package shard
+
+import (
+	"net"
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// onEvent serves one connection's event. A connection waits for one thing
+// at a time, and epoll watches only for that: input (EPOLLIN), room for
+// queued output (EPOLLOUT alone, so that a client that shut its write side
+// does not wake the loop over and over with EPOLLRDHUP), or, parked, for
+// nothing but errors.
+func (l *loop) onEvent(c *conn, ev uint32) {
+	waiting := c.parked || len(c.out) > 0
+	switch {
+	case waiting && ev&(unix.EPOLLERR|unix.EPOLLHUP) != 0:
+		l.closeConn(c) // reset: its answers can no longer be delivered
+	case c.parked:
+	case len(c.out) > 0:
+		l.writePending(c)
+	default:
+		l.read(c)
+	}
+}
+
+// read takes what the socket holds and answers the complete requests in it.
+func (l *loop) read(c *conn) {
+	data, ok := l.readInput(c)
+	if !ok {
+		return
+	}
+	if c.linger {
+		return // a closing connection's input is dropped
+	}
+	l.serve(c, data)
+}
+
+// serve answers the complete requests at the start of data, in batches of
+// about maxBatchOut bytes of answers, one write each. It stops when the
+// socket does not take a whole batch: the rest of the input then waits in
+// c.in for the output to drain, so a client that sends requests but does
+// not read its answers makes the loop hold one batch, not all of them.
+func (l *loop) serve(c *conn, data []byte) {
+	for {
+		l.out.reset()
+		used, handedOff := l.process(c, data)
+		if handedOff {
+			return
+		}
+		l.keep(c, data, used)
+		more := l.batchFull() && len(c.in) > 0
+		l.flush(c)
+		if !more || l.conns[c.fd] != c || len(c.out) > 0 || c.closing || c.parked {
+			return
+		}
+		data = c.in
+	}
+}
+
+// readInput reads once, into the connection's own buffer when it holds an
+// unfinished request and into the loop's shared buffer otherwise. It
+// reports false when the connection was closed.
+func (l *loop) readInput(c *conn) ([]byte, bool) {
+	buf := l.rbuf
+	if len(c.in) > 0 {
+		l.grow(c)
+		buf = c.in[len(c.in):cap(c.in)]
+	}
+	n, errno := rawRead(c.fd, buf)
+	switch {
+	case errno == unix.EAGAIN || errno == unix.EINTR:
+		return nil, false
+	case errno != 0 || n == 0:
+		// EOF or error: answers to complete requests are already out.
+		l.closeConn(c)
+		return nil, false
+	}
+	if len(c.in) > 0 {
+		c.in = c.in[:len(c.in)+n]
+		return c.in, true
+	}
+	return buf[:n], true
+}
+
+// grow makes room in c.in for the rest of the request.
+func (l *loop) grow(c *conn) {
+	if cap(c.in)-len(c.in) >= 4096 && (c.need == 0 || cap(c.in) >= c.need) {
+		return
+	}
+	want := max(2*cap(c.in), len(c.in)+16<<10, c.need)
+	want = min(want, l.maxInput())
+	if want <= cap(c.in) {
+		want = cap(c.in) + 4096 // over the limit: the parser will refuse it
+	}
+	in := make([]byte, len(c.in), want)
+	copy(in, c.in)
+	c.in = in
+}
+
+// maxInput bounds the input one request may occupy: its head, its body and
+// chunked framing.
+func (l *loop) maxInput() int {
+	return l.cfg.MaxHeaderSize + 2*l.cfg.Limits.MaxValueSize + 64<<10
+}
+
+// keep saves the unfinished tail of data, the start of a request, for the
+// next read. The read deadline runs from a request's first byte.
+func (l *loop) keep(c *conn, data []byte, used int) {
+	rest := data[used:]
+	if len(rest) == 0 {
+		if cap(c.in) > readBufSize {
+			c.in = nil // don't hold a large body's buffer on an idle connection
+		}
+		c.in = c.in[:0]
+		c.need = 0
+		c.deadline = l.now.Add(l.cfg.IdleTimeout)
+		return
+	}
+	if used > 0 || len(c.in) == 0 {
+		c.deadline = l.now.Add(l.cfg.ReadTimeout)
+	}
+	if len(c.in) > 0 && &data[0] == &c.in[0] {
+		c.in = c.in[:copy(c.in, rest)]
+		return
+	}
+	c.in = append(c.in[:0], rest...)
+}
+
+// flush writes the batch's responses with one writev. What the socket does
+// not take stays queued and the connection stops reading until it drains.
+func (l *loop) flush(c *conn) {
+	l.out.mark()
+	if l.out.size == 0 {
+		l.finish(c)
+		return
+	}
+	n, errno := l.writev(c.fd)
+	if errno != 0 && errno != unix.EAGAIN && errno != unix.EINTR {
+		l.closeConn(c)
+		return
+	}
+	if n < l.out.size {
+		c.out = l.out.bytesFrom(n)
+		// Unread answers count as idle time: if the client does not take
+		// them within IdleTimeout, expire closes the connection.
+		c.deadline = l.now.Add(l.cfg.IdleTimeout)
+		l.ctl(unix.EPOLL_CTL_MOD, c.fd, unix.EPOLLOUT)
+		return
+	}
+	l.finish(c)
+}
+
+// writePending writes queued output. Once all of it went, the connection
+// reads again, after answering the requests that waited in c.in.
+func (l *loop) writePending(c *conn) {
+	n, errno := rawWrite(c.fd, c.out)
+	if errno != 0 && errno != unix.EAGAIN && errno != unix.EINTR {
+		l.closeConn(c)
+		return
+	}
+	c.out = c.out[n:]
+	if len(c.out) > 0 {
+		return
+	}
+	c.out = nil
+	l.ctl(unix.EPOLL_CTL_MOD, c.fd, unix.EPOLLIN|unix.EPOLLRDHUP)
+	l.finish(c)
+	if l.conns[c.fd] != c || c.closing {
+		return
+	}
+	if len(c.in) == 0 {
+		c.deadline = l.now.Add(l.cfg.IdleTimeout)
+		return
+	}
+	c.deadline = l.now.Add(l.cfg.ReadTimeout)
+	l.serve(c, c.in)
+}
+
+// finish ends a connection that was to close once its output was written:
+// the write side is shut and the input drained for a while, so that the
+// client reads the last answer before any reset.
+func (l *loop) finish(c *conn) {
+	if !c.closing || c.linger || l.conns[c.fd] != c {
+		return
+	}
+	if l.draining && len(c.in) == 0 {
+		l.closeConn(c)
+		return
+	}
+	c.linger = true
+	c.in = nil
+	unix.Shutdown(c.fd, unix.SHUT_WR)
+	c.deadline = l.now.Add(lingerPeriod)
+}
+
+func (l *loop) closeConn(c *conn) {
+	if l.conns[c.fd] != c {
+		return
+	}
+	unix.Close(c.fd)
+	l.conns[c.fd] = nil
+	l.open--
+	l.s.count.open.Add(-1)
+}
+
+// park puts a connection aside until a concurrency slot frees up. Epoll
+// reports only its errors meanwhile: a client that sent its request and
+// shut its write side still gets its answer.
+func (l *loop) park(c *conn) {
+	c.parked = true
+	l.parked = append(l.parked, c)
+	l.ctl(unix.EPOLL_CTL_MOD, c.fd, 0)
+}
+
+func (l *loop) retryParked() {
+	if len(l.parked) == 0 {
+		return
+	}
+	parked := l.parked
+	l.parked = nil
+	for _, c := range parked {
+		c.parked = false
+		if l.conns[c.fd] != c {
+			continue
+		}
+		l.ctl(unix.EPOLL_CTL_MOD, c.fd, unix.EPOLLIN|unix.EPOLLRDHUP)
+		l.serve(c, c.in)
+	}
+}
+
+// handOff moves the connection to the HTTP/2 server: it leaves the loop,
+// and a goroutine sends pending and serves it with prefix as its first
+// input. It stays counted open (and against MaxConns) until that ends.
+func (l *loop) handOff(c *conn, prefix []byte, pending []byte, upgrade *requestUpgrade) {
+	unix.EpollCtl(l.epfd, unix.EPOLL_CTL_DEL, c.fd, nil)
+	l.conns[c.fd] = nil
+	l.open--
+	f := os.NewFile(uintptr(c.fd), "h2c")
+	nc, err := net.FileConn(f) // a duplicate in the runtime's poller
+	f.Close()
+	if err != nil {
+		l.s.count.open.Add(-1)
+		return
+	}
+	// The drain waits for s.h2 only once run has returned, on this
+	// goroutine: the reservation cannot fail.
+	cc := &countedConn{Conn: nc, s: l.s}
+	if !l.s.h2.reserve() {
+		cc.Close()
+		return
+	}
+	l.s.h2.track(cc)
+	h := handoff{conn: cc, prefix: append([]byte(nil), prefix...), greeting: pending}
+	if upgrade != nil {
+		h.greeting = append(h.greeting, switching...)
+		h.upgrade, h.settings = upgrade.req, upgrade.settings
+	}
+	go l.s.serveH2(h)
+}
