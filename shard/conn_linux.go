@@ -92,7 +92,7 @@ func (l *loop) grow(c *conn) {
 	want := max(2*cap(c.in), len(c.in)+16<<10, c.need)
 	want = min(want, l.maxInput())
 	if want <= cap(c.in) {
-		want = cap(c.in) + 4096 // over the limit: the parser will refuse it
+		want = cap(c.in) + 4096 // at the limit: body() refuses what goes further
 	}
 	in := make([]byte, len(c.in), want)
 	copy(in, c.in)
@@ -102,7 +102,13 @@ func (l *loop) grow(c *conn) {
 // maxInput bounds the input one request may occupy: its head, its body and
 // chunked framing.
 func (l *loop) maxInput() int {
-	return l.cfg.MaxHeaderSize + 2*l.cfg.Limits.MaxValueSize + 64<<10
+	return l.cfg.MaxHeaderSize + l.maxBody()
+}
+
+// maxBody bounds the bytes a request's body may span, chunked framing
+// included: a body still unfinished beyond it is refused with 413.
+func (l *loop) maxBody() int {
+	return 2*l.cfg.Limits.MaxValueSize + 64<<10
 }
 
 // keep saves the unfinished tail of data, the start of a request, for the

@@ -411,3 +411,40 @@ func TestDrainDoesNotSpin(t *testing.T) {
 	}
 	ts.done <- nil // for the cleanup
 }
+
+// TestChunkFramingBound sends a chunked body made of one-byte chunks with
+// long extensions: within the parser's per-chunk overhead rule, but
+// spanning far more than the value limit allows. The loop must refuse it
+// with 413 instead of buffering it without bound, and store nothing.
+func TestChunkFramingBound(t *testing.T) {
+	ts := start(t, Config{Engine: EngineLoop, Limits: api.Limits{MaxValueSize: 64 << 10}}, 1)
+	c, err := net.Dial("tcp", ts.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	go func() {
+		io.WriteString(c, "POST /store/framed HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+		chunk := []byte("1;ext=aaaaaaaaaa\r\nz\r\n") // 21 bytes for 1 byte of data
+		var batch []byte
+		for range 1000 {
+			batch = append(batch, chunk...)
+		}
+		for range 20 { // 420 KB of framing for 20,000 bytes of data
+			if _, err := c.Write(batch); err != nil {
+				return // refused and closed: expected
+			}
+		}
+	}()
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatalf("no answer to an over-framed chunked body: %v", err)
+	}
+	if resp.StatusCode != http.StatusRequestEntityTooLarge || !resp.Close {
+		t.Errorf("over-framed chunked body: status %d close %v, want 413 and close", resp.StatusCode, resp.Close)
+	}
+	if _, ok := ts.store.Get([]byte("framed")); ok {
+		t.Errorf("a refused body was stored")
+	}
+}

@@ -100,7 +100,14 @@ func prefaceMatch(data []byte) int {
 func (l *loop) body(r *request, data []byte) (size, span int, done bool, p *api.Problem) {
 	max := l.cfg.Limits.MaxValueSize
 	if r.chunked {
-		return scanChunked(data, max)
+		size, span, done, p = scanChunked(data, max)
+		if p == nil && !done && len(data) > l.maxBody() {
+			// Small chunks with extensions may spend ~20 bytes of framing
+			// per byte of data within scanChunked's overhead rule: cap
+			// what an unfinished body holds in the connection's buffer.
+			p = api.ErrValueTooLarge
+		}
+		return size, span, done, p
 	}
 	if r.contentLength <= 0 {
 		return 0, 0, true, nil
