@@ -190,7 +190,6 @@ func (s *serveCmd) Run(logger *log.Logger) error {
 	go func() {
 		<-ctx.Done()
 		stop() // a second signal now ends the process at once
-		logger.Printf("shutting down: draining for up to %v", s.ShutdownTimeout)
 	}()
 	return g.Serve(ctx)
 }

@@ -237,6 +237,7 @@ func (g *Group) Serve(ctx context.Context) error {
 		left--
 		stop()
 	case <-ctx.Done():
+		g.cfg.Logf("shutting down: draining for up to %v", g.cfg.ShutdownTimeout)
 	}
 	dctx, cancel := context.WithTimeout(context.Background(), g.cfg.ShutdownTimeout)
 	defer cancel()
