@@ -70,7 +70,7 @@ type Route struct {
 	// Head is true for a HEAD request: answer as GET, without the body.
 	Head bool
 	// Key is the key's path segment as sent, still percent-encoded. Use
-	// DecodeKey to get the key itself.
+	// AppendKey to get the key itself.
 	Key string
 	// Status is the error status when Op is OpNone: 404 or 405.
 	Status int
