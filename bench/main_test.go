@@ -137,7 +137,7 @@ func shortRun(out string, extra ...string) []string {
 	return append([]string{
 		"--compare", "pinned=--pin-cores", "--compare", "unpinned=",
 		"--repeat", "1", "--warmup", "100ms", "--duration", "300ms", "--rates", "2000", "--max-lateness", "1m",
-		"--connections", "2", "--keys", "200", "--out", out,
+		"--connections", "2", "--keys", "200", "--timeout", "30s", "--out", out,
 	}, append(placement, extra...)...)
 }
 

@@ -118,7 +118,8 @@ func TestRunAgainstServer(t *testing.T) {
 			}
 			t.Run(name, func(t *testing.T) {
 				addr := serve(t, &kvServer{})
-				cfg := Config{Addr: addr, Proto: c.proto, Block: c.block, Conns: 3, Streams: 2, Pipeline: 2}
+				// A generous Timeout: a loaded test machine must not turn slow answers into errors.
+				cfg := Config{Addr: addr, Proto: c.proto, Block: c.block, Conns: 3, Streams: 2, Pipeline: 2, Timeout: 30 * time.Second}
 				w := newWorkload(t, workload.Config{Keys: 100})
 				if err := Preload(context.Background(), cfg, w); err != nil {
 					t.Fatalf("Preload: %v", err)
