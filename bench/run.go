@@ -110,7 +110,13 @@ func (c *cli) suiteConfig() (suite.Config, error) {
 		}
 		cfg.Specs = append(cfg.Specs, sp)
 	}
-	return cfg, cfg.Validate()
+	// Without --server-bin or --target, run builds the server after
+	// this check: validate as if it had, so bad flags fail before a build.
+	check := cfg
+	if check.Bin == "" && check.Target == "" {
+		check.Bin = "corekv"
+	}
+	return cfg, check.Validate()
 }
 
 // commandLine returns bench's command line as a shell would take it,

@@ -1,6 +1,10 @@
 package main
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/alecthomas/kong"
+)
 
 func TestCommandLine(t *testing.T) {
 	tests := []struct {
@@ -65,6 +69,36 @@ func TestTargetAddr(t *testing.T) {
 		got, err := targetAddr(tc.in)
 		if got != tc.want || (err != nil) != tc.wantErr {
 			t.Errorf("targetAddr(%q) = %q, %v, want %q (error %v)", tc.in, got, err, tc.want, tc.wantErr)
+		}
+	}
+}
+
+// TestSuiteConfigWithoutServer checks the default use, bench building the
+// server itself: neither --server-bin nor --target is a valid command line.
+func TestSuiteConfigWithoutServer(t *testing.T) {
+	var c cli
+	parser, err := kong.New(&c, kong.Name("bench"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		nil,
+		{"--compare", "pinned=--pin-cores", "--compare", "unpinned="},
+	} {
+		if _, err := parser.Parse(args); err != nil {
+			t.Fatalf("parse %q: %v", args, err)
+		}
+		cfg, err := c.suiteConfig()
+		if err != nil {
+			t.Errorf("suiteConfig(%q) = %v, want no error (bench builds the server)", args, err)
+		}
+		if cfg.Bin != "" || cfg.Target != "" {
+			t.Errorf("suiteConfig(%q): Bin %q Target %q, want both empty until the build", args, cfg.Bin, cfg.Target)
+		}
+	}
+	if _, err := parser.Parse([]string{"--compare", "bad"}); err == nil {
+		if _, err := c.suiteConfig(); err == nil {
+			t.Errorf("suiteConfig accepted --compare bad")
 		}
 	}
 }
