@@ -21,14 +21,20 @@ import (
 
 	"github.com/corekv/corekv/affinity"
 	"github.com/corekv/corekv/api"
+	"github.com/corekv/corekv/memlimit"
 	"github.com/corekv/corekv/shard"
 	"github.com/corekv/corekv/socket"
 	"github.com/corekv/corekv/store"
 	"github.com/corekv/corekv/topology"
 )
 
-// maxConcurrency caps --concurrency-limit, as the original server did.
-const maxConcurrency = 500
+const (
+	// maxConcurrency caps --concurrency-limit, as the original server did.
+	maxConcurrency = 500
+	// minHeaderSize is the least --max-header-size: room for a request
+	// line with a short key and the usual headers.
+	minHeaderSize = 256
+)
 
 type cli struct {
 	Serve    serveCmd         `cmd:"" default:"withargs" help:"Serve the key-value API (the default command)."`
@@ -54,7 +60,7 @@ type serveCmd struct {
 	MaxKeySize       int           `help:"Longest key in bytes, after percent-decoding (414 beyond)." default:"1024"`
 	MaxValueSize     int           `help:"Largest value in bytes (413 beyond)." default:"1048576"`
 	MaxHeaderSize    int           `help:"Largest HTTP/1 request line plus headers in bytes (414/431 beyond)." default:"16384"`
-	MaxMemory        byteSize      `help:"Bound on bytes of keys plus values held (e.g. 4GiB); writes beyond it get 507. auto is a quarter of the memory the process may use (RAM or cgroup limit); 0 means unlimited." default:"auto"`
+	MaxMemory        memlimit.Size `help:"Bound on bytes of keys plus values held (e.g. 4GiB); writes beyond it get 507. auto is a quarter of the memory the process may use (RAM or cgroup limit); 0 means unlimited." default:"auto"`
 	MaxConns         int           `help:"Open connections per shard; further ones wait in the kernel's accept queue." default:"10000"`
 	ReadTimeout      time.Duration `help:"Time a client has to send a whole request once it starts (408 beyond)." default:"30s"`
 	IdleTimeout      time.Duration `help:"Idle keep-alive connections close after this long." default:"2m"`
@@ -114,7 +120,7 @@ func defaultEngine() string {
 	return shard.EngineStd
 }
 
-// Validate checks flag values kong's types do not.
+// Validate checks flag values kong's types do not, one flag at a time.
 func (s *serveCmd) Validate() error {
 	switch {
 	case s.Port < 0 || s.Port > 65535:
@@ -123,12 +129,22 @@ func (s *serveCmd) Validate() error {
 		return fmt.Errorf("--concurrency-limit %d: want at least 1", s.ConcurrencyLimit)
 	case s.Shards < 0:
 		return fmt.Errorf("--shards %d: want 0 (one per CPU) or more", s.Shards)
-	case s.Presize < 0, s.MaxKeySize < 1, s.MaxValueSize < 0, s.MaxHeaderSize < 256:
-		return errors.New("--presize and --max-value-size must not be negative, --max-key-size must be at least 1 and --max-header-size at least 256")
+	case s.Presize < 0:
+		return fmt.Errorf("--presize %d: want 0 or more", s.Presize)
+	case s.MaxKeySize < 1:
+		return fmt.Errorf("--max-key-size %d: want at least 1", s.MaxKeySize)
+	case s.MaxValueSize < 0:
+		return fmt.Errorf("--max-value-size %d: want 0 or more", s.MaxValueSize)
+	case s.MaxHeaderSize < minHeaderSize:
+		return fmt.Errorf("--max-header-size %d: want at least %d", s.MaxHeaderSize, minHeaderSize)
 	case s.MaxConns < 1:
 		return fmt.Errorf("--max-conns %d: want at least 1", s.MaxConns)
-	case s.ReadTimeout <= 0 || s.IdleTimeout <= 0 || s.ShutdownTimeout <= 0:
-		return errors.New("--read-timeout, --idle-timeout and --shutdown-timeout must be positive")
+	case s.ReadTimeout <= 0:
+		return fmt.Errorf("--read-timeout %v: want a positive duration", s.ReadTimeout)
+	case s.IdleTimeout <= 0:
+		return fmt.Errorf("--idle-timeout %v: want a positive duration", s.IdleTimeout)
+	case s.ShutdownTimeout <= 0:
+		return fmt.Errorf("--shutdown-timeout %v: want a positive duration", s.ShutdownTimeout)
 	case s.PinCores && s.Engine == shard.EngineStd:
 		return errors.New("--pin-cores needs --engine=loop: net/http serves each connection on an unpinned goroutine")
 	}
@@ -140,7 +156,7 @@ func (s *serveCmd) Run(logger *log.Logger) error {
 		logger.Printf("--concurrency-limit %d is above %d: capped at %d", s.ConcurrencyLimit, maxConcurrency, maxConcurrency)
 		s.ConcurrencyLimit = maxConcurrency
 	}
-	_, _, plan, err := s.place(topology.DefaultRoot, true, logger)
+	_, plan, err := s.plan(liveHost(logger))
 	if err != nil {
 		return err
 	}
@@ -149,9 +165,9 @@ func (s *serveCmd) Run(logger *log.Logger) error {
 			return err
 		}
 	}
-	maxMemory, err := s.MaxMemory.resolve()
+	maxMemory, err := s.MaxMemory.Resolve(memlimit.DefaultProcRoot, memlimit.DefaultCgroupRoot)
 	if err != nil {
-		return err
+		return fmt.Errorf("--max-memory=%v: %w (set a size instead)", s.MaxMemory, err)
 	}
 	lns, err := socket.ListenGroup(socket.Config{Host: s.Host, Port: s.Port}, len(plan))
 	if err != nil {
@@ -160,7 +176,22 @@ func (s *serveCmd) Run(logger *log.Logger) error {
 	logger.Printf("listening on %v with %d shards: %v", lns[0].Addr, len(lns), lns[0].Effective)
 	logger.Printf("limits: max-memory %s, max-conns %d per shard, concurrency %d per shard",
 		memoryLimit(maxMemory), s.MaxConns, s.ConcurrencyLimit)
-	g, err := shard.New(shard.Config{
+	g, err := shard.New(s.shardConfig(plan, lns, maxMemory, logger))
+	if err != nil {
+		for _, ln := range lns {
+			ln.Close()
+		}
+		return usageError{err}
+	}
+	for _, p := range plan {
+		logger.Printf("shard %d: cpu %d core %d package %d node %d pinned=%v engine=%s",
+			p.Shard, p.CPU, p.Core, p.Package, p.Node, s.PinCores, s.Engine)
+	}
+	return serve(g)
+}
+
+func (s *serveCmd) shardConfig(plan []topology.Shard, lns []*socket.Listener, maxMemory int64, logger *log.Logger) shard.Config {
+	return shard.Config{
 		Engine:           s.Engine,
 		Plan:             plan,
 		Listeners:        lns,
@@ -174,22 +205,17 @@ func (s *serveCmd) Run(logger *log.Logger) error {
 		IdleTimeout:      s.IdleTimeout,
 		ShutdownTimeout:  s.ShutdownTimeout,
 		Logf:             logger.Printf,
-	})
-	if err != nil {
-		for _, ln := range lns {
-			ln.Close()
-		}
-		return usageError{err}
 	}
-	for _, p := range plan {
-		logger.Printf("shard %d: cpu %d core %d package %d node %d pinned=%v engine=%s",
-			p.Shard, p.CPU, p.Core, p.Package, p.Node, s.PinCores, s.Engine)
-	}
+}
+
+// serve runs g until SIGINT or SIGTERM; a second signal ends the process
+// at once.
+func serve(g *shard.Group) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	go func() {
 		<-ctx.Done()
-		stop() // a second signal now ends the process at once
+		stop() // restores the default action: the next signal kills
 	}()
 	return g.Serve(ctx)
 }
@@ -224,58 +250,79 @@ func confine(plan []topology.Shard) error {
 }
 
 func (t *topologyCmd) Run(logger *log.Logger) error {
-	root, live := topology.DefaultRoot, t.Sysfs == ""
-	if !live {
-		root = t.Sysfs
+	var h host
+	if t.Sysfs != "" {
+		h = sysfsHost(t.Sysfs)
+	} else {
+		h = liveHost(logger)
 	}
-	m, usable, plan, err := t.place(root, live, logger)
+	usable, plan, err := t.plan(h)
 	if err != nil {
 		return err
 	}
-	r := topology.NewReport(m, usable, plan)
+	r := topology.NewReport(h.machine, usable, plan)
 	if t.JSON {
 		return r.WriteJSON(os.Stdout)
 	}
 	return r.WriteTable(os.Stdout)
 }
 
-// place reads the machine and plans the shards. live means root is this
-// machine's /sys: the usable CPUs are then narrowed by the process's
-// affinity mask and the default shard count by the CPU quota.
-func (p *placement) place(root string, live bool, logger *log.Logger) (*topology.Machine, []int, []topology.Shard, error) {
-	var allowed []int
-	if live {
-		var err error
-		if allowed, err = affinity.Allowed(); err != nil {
-			logger.Printf("cannot read the process's CPU affinity (%v): using every online CPU", err)
-			allowed = nil
-		}
+// host is a machine to place shards on, as read from a sysfs tree.
+type host struct {
+	machine *topology.Machine
+	err     error // reading the machine failed
+	// allowed are the CPUs the process may run on; nil means every
+	// online CPU.
+	allowed []int
+	// maxShards caps the default shard count; 0 means no cap.
+	maxShards int
+}
+
+// liveHost reads this machine: its /sys, narrowed to the process's
+// affinity mask, with the default shard count capped by the CPU quota.
+// When /sys cannot be read, the allowed CPUs count as one node.
+func liveHost(logger *log.Logger) host {
+	h := host{maxShards: runtime.GOMAXPROCS(0)} // GOMAXPROCS honours the cgroup CPU quota
+	var err error
+	if h.allowed, err = affinity.Allowed(); err != nil {
+		logger.Printf("cannot read the process's CPU affinity (%v): using every online CPU", err)
+		h.allowed = nil
 	}
+	h.machine, h.err = topology.Read(topology.DefaultRoot)
+	if h.err != nil && h.allowed != nil {
+		logger.Printf("cannot read the topology (%v): treating the %d allowed CPUs as one node", h.err, len(h.allowed))
+		h.machine, h.err = topology.FromCPUs(h.allowed), nil
+	}
+	return h
+}
+
+// sysfsHost reads the sysfs tree at root, whose online CPUs are all usable.
+func sysfsHost(root string) host {
 	m, err := topology.Read(root)
-	if err != nil {
-		if !live || allowed == nil {
-			return nil, nil, nil, err
-		}
-		logger.Printf("cannot read the topology (%v): treating the %d allowed CPUs as one node", err, len(allowed))
-		m = topology.FromCPUs(allowed)
+	return host{machine: m, err: err}
+}
+
+// plan picks the usable CPUs of h (--cpus) and plans the shards on them
+// (--shards).
+func (p *placement) plan(h host) (usable []int, plan []topology.Shard, err error) {
+	if h.err != nil {
+		return nil, nil, h.err
 	}
 	var want []int
 	if p.CPUs != "" {
 		if want, err = topology.ParseCPUList(p.CPUs); err != nil {
-			return nil, nil, nil, usageError{fmt.Errorf("--cpus: %w", err)}
+			return nil, nil, usageError{fmt.Errorf("--cpus: %w", err)}
 		}
 	}
-	usable, err := topology.Usable(m, allowed, want)
-	if err != nil {
-		return nil, nil, nil, usageError{fmt.Errorf("--cpus: %w", err)}
+	if usable, err = topology.Usable(h.machine, h.allowed, want); err != nil {
+		return nil, nil, usageError{fmt.Errorf("--cpus: %w", err)}
 	}
 	n := p.Shards
-	if n == 0 && live {
-		n = min(len(usable), runtime.GOMAXPROCS(0)) // GOMAXPROCS honours the cgroup CPU quota
+	if n == 0 && h.maxShards > 0 {
+		n = min(len(usable), h.maxShards)
 	}
-	plan, err := topology.Plan(m, usable, n)
-	if err != nil {
-		return nil, nil, nil, usageError{fmt.Errorf("--shards: %w", err)}
+	if plan, err = topology.Plan(h.machine, usable, n); err != nil {
+		return nil, nil, usageError{fmt.Errorf("--shards: %w", err)}
 	}
-	return m, usable, plan, nil
+	return usable, plan, nil
 }

@@ -1,13 +1,12 @@
 //go:build !linux
 
-package main
+package memlimit
 
 import (
 	"errors"
 	"fmt"
 )
 
-// availableMemory is not known on this OS.
-func availableMemory() (int64, error) {
+func availableImpl(procRoot, cgroupRoot string) (int64, error) {
 	return 0, fmt.Errorf("available memory: %w", errors.ErrUnsupported)
 }
