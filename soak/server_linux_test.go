@@ -1,4 +1,4 @@
-package main
+package soak
 
 import (
 	"bufio"
@@ -28,7 +28,7 @@ const exitMargin = 10 * time.Second
 func buildCorekv(t *testing.T) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "corekv")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	out, err := exec.Command("go", "build", "-o", bin, "github.com/corekv/corekv").CombinedOutput()
 	if err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
