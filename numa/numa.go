@@ -1,0 +1,243 @@
+// Package numa places memory that corekv maps itself on NUMA nodes, by
+// giving each mapping an mbind(2) memory policy before its first touch.
+//
+// The vocabulary is package topology's: a Node is a NUMA node, and a
+// memory node is one the kernel lists in has_memory. The Go heap is not
+// placed: only memory that Mapper.Map returns is.
+package numa
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/corekv/corekv/topology"
+)
+
+// Policy says where a Mapper puts the pages of the memory it maps.
+type Policy int
+
+// The policies, as --numa-memory names them.
+const (
+	// Off sets no policy: each page lands on the node of the CPU that
+	// first touches it, the kernel's default.
+	Off Policy = iota
+	// Interleave spreads every mapping page by page, round robin, over
+	// all the memory nodes the process may use (MPOL_INTERLEAVE): even
+	// bandwidth and capacity for memory that every shard reads.
+	Interleave
+	// Local puts a mapping on the node it is mapped for (MPOL_PREFERRED),
+	// or, for a node without memory, on the nearest memory node by the
+	// kernel's distance table. When that node is full the kernel takes
+	// pages from other nodes rather than reclaiming or failing, which
+	// MPOL_BIND would do.
+	Local
+)
+
+// String returns the policy's name as ParsePolicy reads it.
+func (p Policy) String() string {
+	switch p {
+	case Off:
+		return "off"
+	case Interleave:
+		return "interleave"
+	case Local:
+		return "local"
+	}
+	return fmt.Sprintf("Policy(%d)", int(p))
+}
+
+// ParsePolicy parses a policy name: off, interleave or local.
+func ParsePolicy(s string) (Policy, error) {
+	for _, p := range []Policy{Off, Interleave, Local} {
+		if s == p.String() {
+			return p, nil
+		}
+	}
+	return Off, fmt.Errorf("numa: parse policy %q: want off, interleave or local", s)
+}
+
+// DefaultPolicy returns the policy for value memory on m: Interleave when
+// m has more than one memory node (every shard reads every key, so no
+// node is the right one), Off otherwise.
+func DefaultPolicy(m *topology.Machine) Policy {
+	n := 0
+	for _, node := range m.Nodes {
+		if node.Memory {
+			n++
+		}
+	}
+	if n > 1 {
+		return Interleave
+	}
+	return Off
+}
+
+// MaxNode bounds the node ids a Mapper handles: the size in bits of the
+// node masks it passes to the kernel, the kernel's largest MAX_NUMNODES.
+const MaxNode = 1024
+
+// Config configures a Mapper. The zero value maps memory with no policy.
+type Config struct {
+	// Policy places the memory Map returns. Default Off.
+	Policy Policy
+	// Machine gives the nodes, which of them have memory and their
+	// distances. Required unless Policy is Off.
+	Machine *topology.Machine
+}
+
+// Mapper maps anonymous memory and gives it the configured policy before
+// anything touches it. It is safe for concurrent use.
+type Mapper struct {
+	policy Policy
+	// mem lists the memory nodes the process may use, sorted.
+	mem []int
+	// home maps each node of the machine to the memory node Local puts
+	// its memory on.
+	home map[int]int
+}
+
+// New checks that the kernel applies memory policies here and returns a
+// Mapper for cfg. Where the kernel refuses them (mbind or get_mempolicy
+// fail with EPERM, as under a container's seccomp filter, or ENOSYS), the
+// error wraps errors.ErrUnsupported and the errno: the caller can warn
+// and fall back to a Mapper with Policy Off.
+func New(cfg Config) (*Mapper, error) {
+	m := &Mapper{policy: cfg.Policy}
+	switch cfg.Policy {
+	case Off:
+		return m, newImpl(m)
+	case Interleave, Local:
+	default:
+		return nil, fmt.Errorf("numa: unknown policy %v", cfg.Policy)
+	}
+	if cfg.Machine == nil {
+		return nil, fmt.Errorf("numa: policy %v needs Config.Machine", cfg.Policy)
+	}
+	allowed, err := memsAllowed()
+	if err != nil {
+		return nil, err
+	}
+	if m.mem, m.home, err = homes(cfg.Machine, allowed); err != nil {
+		return nil, err
+	}
+	return m, newImpl(m)
+}
+
+// Policy returns the policy the Mapper applies.
+func (m *Mapper) Policy() Policy { return m.policy }
+
+// Nodes returns the memory nodes the Mapper places memory on, sorted;
+// nil for Policy Off.
+func (m *Mapper) Nodes() []int { return slices.Clone(m.mem) }
+
+// Home returns the memory node that Local places the memory of node on:
+// node itself when it has memory the process may use, else the nearest
+// such node. For Policy Off, and for node -1, it returns -1: no node.
+func (m *Mapper) Home(node int) (int, error) {
+	if m.policy == Off || node == -1 {
+		return -1, nil
+	}
+	h, ok := m.home[node]
+	if !ok {
+		return 0, fmt.Errorf("numa: no node %d on this machine", node)
+	}
+	return h, nil
+}
+
+// Map returns size bytes of new anonymous memory, readable and writable,
+// for a user on node (-1: no preference), placed by the policy:
+// Interleave spreads it over every memory node whatever node is, Local
+// prefers Home(node) (with no policy for node -1), and Off leaves it to
+// the first touch. Release it with unix.Munmap. Map has the signature of
+// store.Config.Map.
+func (m *Mapper) Map(size, node int) ([]byte, error) {
+	if size <= 0 {
+		return nil, fmt.Errorf("numa: map %d bytes: want a positive size", size)
+	}
+	home, err := m.Home(node)
+	if err != nil {
+		return nil, err
+	}
+	if m.policy == Interleave {
+		home = -1
+	}
+	return m.mapImpl(size, home)
+}
+
+// Placement counts the pages of a range of memory by the node that holds
+// them.
+type Placement struct {
+	// Pages maps a node id to the number of pages of the range on it.
+	Pages map[int]int
+	// Absent counts pages that no memory backs yet: never touched, or
+	// only read, which maps the shared zero page.
+	Absent int
+	// PageSize is the size of one page in bytes.
+	PageSize int
+}
+
+// Where queries the kernel for the node of every page of b with
+// move_pages(2) in query mode. Memory must be written before the answer
+// means anything: untouched or only-read pages count as Absent.
+func Where(b []byte) (Placement, error) {
+	if len(b) == 0 {
+		return Placement{}, errors.New("numa: where: empty range")
+	}
+	return whereImpl(b)
+}
+
+// NodeOf returns the node that holds the page of b[0], by
+// get_mempolicy(MPOL_F_NODE|MPOL_F_ADDR). Write the page first: on an
+// untouched page the kernel faults it in as if read, which for anonymous
+// memory maps the zero page, and the answer means nothing.
+func NodeOf(b []byte) (int, error) {
+	if len(b) == 0 {
+		return 0, errors.New("numa: node of an empty range")
+	}
+	return nodeOfImpl(b)
+}
+
+// PolicyOf returns the policy of the mapping that holds b[0] and its
+// nodes, by get_mempolicy(MPOL_F_ADDR): what the kernel recorded for the
+// memory, whoever set it.
+func PolicyOf(b []byte) (Policy, []int, error) {
+	if len(b) == 0 {
+		return Off, nil, errors.New("numa: policy of an empty range")
+	}
+	return policyOfImpl(b)
+}
+
+// homes returns the memory nodes of m that allowed permits (nil: every
+// one), and for every node of m the nearest of them by m's distance
+// table, ties going to the lower id.
+func homes(m *topology.Machine, allowed []int) ([]int, map[int]int, error) {
+	var mem []int
+	for _, n := range m.Nodes {
+		if n.ID < 0 || n.ID >= MaxNode {
+			return nil, nil, fmt.Errorf("numa: node %d: ids must lie in 0..%d", n.ID, MaxNode-1)
+		}
+		if len(n.Distances) != len(m.Nodes) {
+			return nil, nil, fmt.Errorf("numa: node %d has %d distances for %d nodes", n.ID, len(n.Distances), len(m.Nodes))
+		}
+		if n.Memory && (allowed == nil || slices.Contains(allowed, n.ID)) {
+			mem = append(mem, n.ID)
+		}
+	}
+	if len(mem) == 0 {
+		return nil, nil, fmt.Errorf("numa: no memory node the process may use (allowed nodes %s)",
+			topology.FormatCPUList(allowed))
+	}
+	slices.Sort(mem)
+	home := make(map[int]int, len(m.Nodes))
+	for _, n := range m.Nodes {
+		best := -1
+		for j, to := range m.Nodes {
+			if slices.Contains(mem, to.ID) && (best < 0 || n.Distances[j] < n.Distances[best]) {
+				best = j
+			}
+		}
+		home[n.ID] = m.Nodes[best].ID
+	}
+	return mem, home, nil
+}
