@@ -1,7 +1,7 @@
 // Package api defines corekv's HTTP API: its routes, how a key is read from
-// a path, which status answers which mistake, and a net/http handler that
-// serves it. The event-loop engine answers the same routes with its own
-// zero-allocation HTTP/1.1 code but takes every decision from here.
+// a path, which status answers which mistake, and what each operation does
+// (Exec.Do), whatever the protocol. Handler serves it with net/http; the
+// event loop's HTTP/1.1 code encodes the same Results without allocating.
 package api
 
 import (

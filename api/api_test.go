@@ -86,7 +86,7 @@ func TestSplitTarget(t *testing.T) {
 	}
 }
 
-func TestOriginPath(t *testing.T) {
+func TestOrigin(t *testing.T) {
 	tests := []struct{ name, in, want string }{
 		{"origin form", "/get/k", "/get/k"},
 		{"absolute form", "http://example.com/get/k", "/get/k"},
@@ -94,14 +94,15 @@ func TestOriginPath(t *testing.T) {
 		{"absolute form with port", "http://example.com:8080/stats", "/stats"},
 		{"absolute form without path", "http://example.com", "/"},
 		{"absolute form query without path", "http://example.com?x", "/?x"},
+		{"absolute form escaped key", "http://example.com/get/a%2Fb", "/get/a%2Fb"},
 		{"asterisk", "*", "*"},
 		{"other scheme kept", "ftp://example.com/get/k", "ftp://example.com/get/k"},
 		{"empty", "", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := OriginPath(tc.in); got != tc.want {
-				t.Errorf("OriginPath(%q) = %q, want %q", tc.in, got, tc.want)
+			if got := origin(tc.in); got != tc.want {
+				t.Errorf("origin(%q) = %q, want %q", tc.in, got, tc.want)
 			}
 		})
 	}
@@ -121,14 +122,14 @@ func newTestHandler(t *testing.T) (*Handler, store.Store) {
 	if err := st.Set([]byte("k"), []byte("v")); err != nil {
 		t.Fatalf("Set(k, v) = %v", err)
 	}
-	h := &Handler{
+	h := &Handler{Exec{
 		Store:  st,
 		Limits: Limits{MaxKeySize: testMaxKey, MaxValueSize: testMaxValue},
 		Stats: func(w io.Writer) error {
 			_, err := io.WriteString(w, `{"ok":true}`)
 			return err
 		},
-	}
+	}}
 	return h, st
 }
 

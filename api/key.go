@@ -1,5 +1,10 @@
 package api
 
+import (
+	"encoding/hex"
+	"net/http"
+)
+
 // Problem is a refusal: the status to answer and a one-line message for the
 // client. Its Error method makes it usable as an error.
 type Problem struct {
@@ -12,15 +17,17 @@ func (p *Problem) Error() string { return p.Msg }
 // The refusals of the API. Handlers answer them as they are; nothing stored
 // changes when a request is refused.
 var (
-	ErrNoRoute       = &Problem{404, "no such route"}
-	ErrNoKey         = &Problem{404, "no such key"}
-	ErrMethod        = &Problem{405, "method not allowed"}
-	ErrEmptyKey      = &Problem{400, "empty key"}
-	ErrBadEscape     = &Problem{400, "malformed percent-escape in key"}
-	ErrKeyTooLong    = &Problem{414, "key too long"}
-	ErrValueTooLarge = &Problem{413, "value too large"}
-	ErrNoLength      = &Problem{411, "length required: send Content-Length or a chunked body"}
-	ErrStoreFull     = &Problem{507, "store is full: memory limit reached"}
+	ErrNoRoute       = &Problem{http.StatusNotFound, "no such route"}
+	ErrNoKey         = &Problem{http.StatusNotFound, "no such key"}
+	ErrMethod        = &Problem{http.StatusMethodNotAllowed, "method not allowed"}
+	ErrEmptyKey      = &Problem{http.StatusBadRequest, "empty key"}
+	ErrBadEscape     = &Problem{http.StatusBadRequest, "malformed percent-escape in key"}
+	ErrKeyTooLong    = &Problem{http.StatusRequestURITooLong, "key too long"}
+	ErrValueTooLarge = &Problem{http.StatusRequestEntityTooLarge, "value too large"}
+	ErrNoLength      = &Problem{http.StatusLengthRequired, "length required: send Content-Length or a chunked body"}
+	ErrStoreFull     = &Problem{http.StatusInsufficientStorage, "store is full: memory limit reached"}
+	ErrBadBody       = &Problem{http.StatusBadRequest, "request body could not be read"}
+	ErrInternal      = &Problem{http.StatusInternalServerError, "internal server error"}
 )
 
 // AppendKey percent-decodes the key segment raw, appends it to dst and
@@ -38,12 +45,11 @@ func AppendKey(dst []byte, raw string, max int) ([]byte, *Problem) {
 			if i+2 >= len(raw) {
 				return dst[:start], ErrBadEscape
 			}
-			hi, ok1 := unhex(raw[i+1])
-			lo, ok2 := unhex(raw[i+2])
-			if !ok1 || !ok2 {
+			var b [1]byte
+			if _, err := hex.Decode(b[:], []byte{raw[i+1], raw[i+2]}); err != nil {
 				return dst[:start], ErrBadEscape
 			}
-			c = hi<<4 | lo
+			c = b[0]
 			i += 2
 		}
 		if len(dst)-start >= max {
@@ -52,16 +58,4 @@ func AppendKey(dst []byte, raw string, max int) ([]byte, *Problem) {
 		dst = append(dst, c)
 	}
 	return dst, nil
-}
-
-func unhex(c byte) (byte, bool) {
-	switch {
-	case '0' <= c && c <= '9':
-		return c - '0', true
-	case 'a' <= c && c <= 'f':
-		return c - 'a' + 10, true
-	case 'A' <= c && c <= 'F':
-		return c - 'A' + 10, true
-	}
-	return 0, false
 }

@@ -6,6 +6,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/corekv/corekv/internal/http1"
 	"github.com/corekv/corekv/socket"
 )
 
@@ -118,8 +119,8 @@ func (l *loop) expire(c *conn) {
 		return
 	}
 	if len(c.in) > 0 && !c.linger && len(c.out) == 0 {
-		l.out.reset()
-		l.out.problem(errTimeout, "", l.date, false, false, false)
+		l.out.Reset()
+		l.out.Refuse(http1.ErrTimeout, l.date)
 		c.closing = true
 		l.flush(c)
 		return

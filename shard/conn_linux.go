@@ -5,6 +5,8 @@ import (
 	"os"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/corekv/corekv/internal/http1"
 )
 
 // onEvent serves one connection's event. A connection waits for one thing
@@ -44,7 +46,7 @@ func (l *loop) read(c *conn) {
 // not read its answers makes the loop hold one batch, not all of them.
 func (l *loop) serve(c *conn, data []byte) {
 	for {
-		l.out.reset()
+		l.out.Reset()
 		used, handedOff := l.process(c, data)
 		if handedOff {
 			return
@@ -102,13 +104,7 @@ func (l *loop) grow(c *conn) {
 // maxInput bounds the input one request may occupy: its head, its body and
 // chunked framing.
 func (l *loop) maxInput() int {
-	return l.cfg.MaxHeaderSize + l.maxBody()
-}
-
-// maxBody bounds the bytes a request's body may span, chunked framing
-// included: a body still unfinished beyond it is refused with 413.
-func (l *loop) maxBody() int {
-	return 2*l.cfg.Limits.MaxValueSize + 64<<10
+	return l.cfg.MaxHeaderSize + http1.MaxBodySpan(l.cfg.Limits.MaxValueSize)
 }
 
 // keep saves the unfinished tail of data, the start of a request, for the
@@ -137,8 +133,7 @@ func (l *loop) keep(c *conn, data []byte, used int) {
 // flush writes the batch's responses with one writev. What the socket does
 // not take stays queued and the connection stops reading until it drains.
 func (l *loop) flush(c *conn) {
-	l.out.mark()
-	if l.out.size == 0 {
+	if l.out.Len() == 0 {
 		l.finish(c)
 		return
 	}
@@ -147,8 +142,8 @@ func (l *loop) flush(c *conn) {
 		l.closeConn(c)
 		return
 	}
-	if n < l.out.size {
-		c.out = l.out.bytesFrom(n)
+	if n < l.out.Len() {
+		c.out = l.out.BytesFrom(n)
 		// Unread answers count as idle time: if the client does not take
 		// them within IdleTimeout, expire closes the connection.
 		c.deadline = l.now.Add(l.cfg.IdleTimeout)

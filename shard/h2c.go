@@ -101,7 +101,7 @@ type handoff struct {
 func (s *Shard) serveH2(h handoff) {
 	defer s.h2.done(h.conn)
 	defer h.conn.Close()
-	if writeAll(h.conn, h.greeting) != nil {
+	if writeAll(h.conn, h.greeting, s.g.cfg.Now()) != nil {
 		return
 	}
 	s.g.h2.ServeConn(&prefixConn{Conn: h.conn, prefix: h.prefix}, &http2.ServeConnOpts{
@@ -142,7 +142,7 @@ func trimPadding(v string) string {
 
 // upgradeRequest rebuilds an Upgrade: h2c request for net/http from its
 // head and its whole body. It is off the hot path: upgrades are rare.
-func upgradeRequest(head, body []byte, remote string) (*http.Request, error) {
+func upgradeRequest(head, body []byte) (*http.Request, error) {
 	r, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(head)))
 	if err != nil {
 		return nil, err
@@ -150,7 +150,6 @@ func upgradeRequest(head, body []byte, remote string) (*http.Request, error) {
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	r.ContentLength = int64(len(body))
 	r.TransferEncoding = nil
-	r.RemoteAddr = remote
 	return r, nil
 }
 
@@ -170,13 +169,16 @@ func (c *prefixConn) Read(p []byte) (int, error) {
 	return c.Conn.Read(p)
 }
 
-// writeAll writes b to c within a bound, for the bytes a hand-over must
-// send before HTTP/2 starts.
-func writeAll(c net.Conn, b []byte) error {
+// handOffWriteTimeout bounds the write of what a hand-over must send before
+// HTTP/2 starts.
+const handOffWriteTimeout = 10 * time.Second
+
+// writeAll writes b to c within handOffWriteTimeout from now.
+func writeAll(c net.Conn, b []byte, now time.Time) error {
 	if len(b) == 0 {
 		return nil
 	}
-	c.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	c.SetWriteDeadline(now.Add(handOffWriteTimeout))
 	defer c.SetWriteDeadline(time.Time{})
 	_, err := c.Write(b)
 	return err

@@ -13,6 +13,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/corekv/corekv/affinity"
+	"github.com/corekv/corekv/api"
+	"github.com/corekv/corekv/internal/http1"
 )
 
 const defaultEngine = EngineLoop
@@ -69,10 +71,14 @@ type loop struct {
 	open    int
 	events  []unix.EpollEvent
 	rbuf    []byte
-	out     outBuf
+	out     http1.Out
+	segs    [][]byte
 	iov     []unix.Iovec
 	key     []byte
-	req     request
+	req     http1.Request
+	exec    *api.Exec
+	apiReq  api.Request
+	body    loopBody
 	parked  []*conn
 	now     time.Time
 	date    []byte
@@ -131,7 +137,8 @@ func (l *loop) init() {
 	l.events = make([]unix.EpollEvent, maxEvents)
 	l.rbuf = make([]byte, readBufSize)
 	l.iov = make([]unix.Iovec, 0, 64)
-	l.key = make([]byte, 0, 256)
+	l.key = make([]byte, 0, l.cfg.Limits.MaxKeySize)
+	l.exec = &l.s.g.exec
 	l.tick(l.cfg.Now())
 }
 

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/corekv/corekv/api"
 	"github.com/corekv/corekv/store"
 )
 
@@ -20,6 +21,7 @@ func memLoop(t testing.TB) (*loop, *conn) {
 		Store:  store.NewLockFree(store.Config{Presize: 1024}),
 		Now:    func() time.Time { return time.Unix(1700000000, 0) },
 	}.withDefaults()}
+	g.exec = api.Exec{Store: g.cfg.Store, Limits: g.cfg.Limits, Stats: g.WriteStats}
 	s := &Shard{g: g, sem: newSemaphore(DefaultConcurrencyLimit)}
 	g.shards = []*Shard{s}
 	l := &loop{s: s, cfg: &g.cfg, epfd: -1, wakefd: -1, lfd: -1}
@@ -29,14 +31,14 @@ func memLoop(t testing.TB) (*loop, *conn) {
 
 // output returns the batch's bytes as the socket would get them.
 func output(l *loop) []byte {
-	return l.out.bytesFrom(0)
+	return l.out.BytesFrom(0)
 }
 
 func TestProcessAnswers(t *testing.T) {
 	l, c := memLoop(t)
 	l.cfg.Store.Set([]byte("k"), []byte("stored"))
 	in := []byte("GET /get/k HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\nGET /get/k HTTP/1.1\r\nHo")
-	l.out.reset()
+	l.out.Reset()
 	used, handedOff := l.process(c, in)
 	if handedOff || used != bytes.LastIndex(in, []byte("GET")) {
 		t.Fatalf("process used %d (handed off %v), want %d", used, handedOff, bytes.LastIndex(in, []byte("GET")))
@@ -69,7 +71,7 @@ func TestProcessAllocs(t *testing.T) {
 	} {
 		data := []byte(in)
 		allocs := testing.AllocsPerRun(1000, func() {
-			l.out.reset()
+			l.out.Reset()
 			if used, _ := l.process(c, data); used != len(data) {
 				t.Fatalf("process used %d of %d bytes", used, len(data))
 			}
@@ -88,7 +90,7 @@ func BenchmarkProcessGet(b *testing.B) {
 	data := []byte("GET /get/key-0001 HTTP/1.1\r\nHost: localhost:3000\r\nUser-Agent: wrk\r\n\r\n")
 	b.ReportAllocs()
 	for b.Loop() {
-		l.out.reset()
+		l.out.Reset()
 		if used, _ := l.process(c, data); used != len(data) {
 			b.Fatal("request not answered")
 		}

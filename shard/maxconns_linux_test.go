@@ -11,6 +11,7 @@ import (
 	"golang.org/x/net/http2"
 
 	"github.com/corekv/corekv/api"
+	"github.com/corekv/corekv/internal/http1"
 )
 
 // TestMaxConns checks that a shard holding MaxConns connections, HTTP/2
@@ -108,7 +109,7 @@ func h2Conn(t *testing.T, addr string) net.Conn {
 	t.Helper()
 	c := dial(t, addr)
 	c.SetDeadline(time.Now().Add(patience))
-	io.WriteString(c, h2Preface)
+	io.WriteString(c, http1.Preface)
 	fr := http2.NewFramer(c, c)
 	fr.WriteSettings()
 	for {

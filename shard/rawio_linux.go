@@ -6,22 +6,22 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// iovMax is IOV_MAX, the most iovecs one writev(2) takes on Linux.
+const iovMax = 1024
+
 // writev writes the loop's queued output segments to fd with as few
 // writev(2) calls as IOV_MAX allows, and returns the bytes written.
 func (l *loop) writev(fd int) (int, unix.Errno) {
 	l.iov = l.iov[:0]
-	for _, s := range l.out.segs {
-		p := s.ext
-		if p == nil {
-			p = l.out.b[s.off:s.end]
-		}
+	l.segs = l.out.Segments(l.segs[:0])
+	for _, p := range l.segs {
 		v := unix.Iovec{Base: &p[0]}
 		v.SetLen(len(p))
 		l.iov = append(l.iov, v)
 	}
 	total := 0
 	for iov := l.iov; len(iov) > 0; {
-		k := min(len(iov), 1024) // IOV_MAX
+		k := min(len(iov), iovMax)
 		r, _, e := unix.RawSyscall(unix.SYS_WRITEV, uintptr(fd), uintptr(unsafe.Pointer(&iov[0])), uintptr(k))
 		if e != 0 {
 			return total, e

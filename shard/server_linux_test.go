@@ -21,6 +21,7 @@ import (
 
 	"github.com/corekv/corekv/affinity"
 	"github.com/corekv/corekv/api"
+	"github.com/corekv/corekv/internal/http1"
 	"github.com/corekv/corekv/socket"
 	"github.com/corekv/corekv/store"
 	"github.com/corekv/corekv/topology"
@@ -317,7 +318,7 @@ func testUpgrade(t *testing.T, addr string) {
 	if err != nil || resp.StatusCode != 101 {
 		t.Fatalf("upgrade: %v %v; want 101", resp, err)
 	}
-	io.WriteString(c, h2Preface)
+	io.WriteString(c, http1.Preface)
 	fr := http2.NewFramer(c, br)
 	fr.WriteSettings()
 	for {

@@ -4,8 +4,8 @@
 //
 // The loop engine (Linux) runs each shard as one goroutine locked to its OS
 // thread, optionally pinned to the shard's CPU, that does everything itself:
-// epoll over its listener and its connections, HTTP/1.1 parsing, the store
-// lookup and the response. HTTP/2 connections (h2c by prior knowledge or by
+// epoll over its listener and its connections, HTTP/1.1 (internal/http1),
+// the operation (api.Exec) and the response. HTTP/2 connections (h2c by prior knowledge or by
 // Upgrade) are handed over to golang.org/x/net/http2. The std engine serves
 // the same listeners with net/http, as the baseline to compare against.
 package shard
@@ -135,6 +135,8 @@ type Group struct {
 	// every HTTP/2 connection.
 	h1 *http.Server
 	h2 *http2.Server
+	// exec carries out the API's operations for every protocol.
+	exec api.Exec
 }
 
 // Shard is one listener and whatever serves it.
@@ -186,7 +188,8 @@ func New(cfg Config) (*Group, error) {
 	if err := http2.ConfigureServer(g.h1, g.h2); err != nil {
 		return nil, fmt.Errorf("shard: configure http2: %w", err)
 	}
-	base := &api.Handler{Store: cfg.Store, Limits: cfg.Limits, Stats: g.WriteStats}
+	g.exec = api.Exec{Store: cfg.Store, Limits: cfg.Limits, Stats: g.WriteStats, Logf: cfg.Logf}
+	base := &api.Handler{Exec: g.exec}
 	for i, p := range cfg.Plan {
 		s := &Shard{g: g, plan: p, ln: cfg.Listeners[i], sem: newSemaphore(cfg.ConcurrencyLimit)}
 		var h http.Handler = base

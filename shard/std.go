@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+
+	"github.com/corekv/corekv/api"
 )
 
 // serveStd serves the shard's listener with net/http: HTTP/1.1, HTTP/2 by
@@ -129,7 +131,7 @@ func (s *Shard) serveStdRequest(w http.ResponseWriter, r *http.Request) {
 		s.handler.ServeHTTP(w, r) // a bad upgrade is ignored (RFC 9110, 7.8)
 		return
 	}
-	body, err := readValue(r, s.g.cfg.Limits.MaxValueSize)
+	body, err := api.ReadValue(r, s.g.cfg.Limits.MaxValueSize)
 	if err != nil {
 		return
 	}
@@ -176,9 +178,4 @@ func hasToken(values []string, token string) bool {
 		}
 	}
 	return false
-}
-
-// readValue reads a whole request body of at most max bytes.
-func readValue(r *http.Request, max int) ([]byte, error) {
-	return io.ReadAll(http.MaxBytesReader(nil, r.Body, int64(max)))
 }

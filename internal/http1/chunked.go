@@ -1,4 +1,4 @@
-package shard
+package http1
 
 import (
 	"bytes"

@@ -1,4 +1,4 @@
-package shard
+package http1
 
 import (
 	"bufio"
@@ -50,7 +50,7 @@ var diffSeeds = []string{
 }
 
 const (
-	diffMaxHead     = DefaultMaxHeaderSize
+	diffMaxHead     = 16 << 10 // shard.DefaultMaxHeaderSize
 	diffMaxBody     = api.DefaultMaxValueSize
 	diffMaxRequests = 8
 )
@@ -72,11 +72,11 @@ type parsed struct {
 // stream the loop closes the connection without serving the request.
 var errIncomplete = &api.Problem{Msg: "incomplete: more input needed"}
 
-// parseCorekv reads one request the way the loop does (request_linux.go:
-// process and body).
+// parseCorekv reads one request with the functions the loop serves with:
+// ParseHead, then FrameBody and DecodeBody.
 func parseCorekv(in []byte) (parsed, *api.Problem) {
-	var r request
-	ok, p := parseHead(in, diffMaxHead, &r)
+	var r Request
+	ok, p := ParseHead(in, diffMaxHead, &r)
 	if p != nil {
 		return parsed{}, p
 	}
@@ -84,31 +84,21 @@ func parseCorekv(in []byte) (parsed, *api.Problem) {
 		return parsed{}, errIncomplete
 	}
 	out := parsed{
-		method: strings.Clone(r.method), target: strings.Clone(r.target), minor: r.minor,
-		contentLength: r.contentLength, chunked: r.chunked, keepAlive: r.keepAlive,
-		expect100: r.expect100, headLen: r.headLen, used: r.headLen,
+		method: strings.Clone(r.Method), target: strings.Clone(r.Target), minor: r.Minor,
+		contentLength: r.ContentLength, chunked: r.Chunked, keepAlive: r.KeepAlive,
+		expect100: r.Expect100, headLen: r.HeadLen, used: r.HeadLen,
 	}
-	rest := in[r.headLen:]
-	switch {
-	case r.chunked:
-		size, span, done, p := scanChunked(rest, diffMaxBody)
-		if p != nil {
-			return parsed{}, p
-		}
-		if !done {
-			return parsed{}, errIncomplete
-		}
-		body := make([]byte, size)
-		decodeChunked(rest, body)
-		out.body, out.used = string(body), out.used+span
-	case r.contentLength > diffMaxBody:
-		return parsed{}, api.ErrValueTooLarge
-	case r.contentLength > 0:
-		if int64(len(rest)) < r.contentLength {
-			return parsed{}, errIncomplete
-		}
-		out.body, out.used = string(rest[:r.contentLength]), out.used+int(r.contentLength)
+	rest := in[r.HeadLen:]
+	size, span, done, p := FrameBody(&r, rest, diffMaxBody)
+	if p != nil {
+		return parsed{}, p
 	}
+	if !done {
+		return parsed{}, errIncomplete
+	}
+	body := make([]byte, size)
+	DecodeBody(&r, rest[:span], body)
+	out.body, out.used = string(body), out.used+span
 	return out, nil
 }
 

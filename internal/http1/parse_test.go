@@ -1,4 +1,4 @@
-package shard
+package http1
 
 import (
 	"bytes"
@@ -12,54 +12,54 @@ func TestParseHead(t *testing.T) {
 	tests := []struct {
 		name string
 		in   string
-		want request // headLen is checked against the input's head
+		want Request // headLen is checked against the input's head
 	}{
 		{"get", "GET /get/a HTTP/1.1\r\nHost: x\r\n\r\n",
-			request{method: "GET", target: "/get/a", minor: 1, contentLength: -1, keepAlive: true}},
+			Request{Method: "GET", Target: "/get/a", Minor: 1, ContentLength: -1, KeepAlive: true}},
 		{"leading empty line", "\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n",
-			request{method: "GET", target: "/", minor: 1, contentLength: -1, keepAlive: true}},
+			Request{Method: "GET", Target: "/", Minor: 1, ContentLength: -1, KeepAlive: true}},
 		{"post with length", "POST /store/k HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello",
-			request{method: "POST", target: "/store/k", minor: 1, contentLength: 5, keepAlive: true}},
+			Request{Method: "POST", Target: "/store/k", Minor: 1, ContentLength: 5, KeepAlive: true}},
 		{"duplicate equal lengths", "POST /store/k HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\ncontent-length: 5\r\n\r\n",
-			request{method: "POST", target: "/store/k", minor: 1, contentLength: 5, keepAlive: true}},
+			Request{Method: "POST", Target: "/store/k", Minor: 1, ContentLength: 5, KeepAlive: true}},
 		{"chunked", "POST /store/k HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: Chunked\r\n\r\n",
-			request{method: "POST", target: "/store/k", minor: 1, contentLength: -1, chunked: true, keepAlive: true}},
+			Request{Method: "POST", Target: "/store/k", Minor: 1, ContentLength: -1, Chunked: true, KeepAlive: true}},
 		{"close", "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-			request{method: "GET", target: "/", minor: 1, contentLength: -1}},
+			Request{Method: "GET", Target: "/", Minor: 1, ContentLength: -1}},
 		{"http10", "GET / HTTP/1.0\r\n\r\n",
-			request{method: "GET", target: "/", minor: 0, contentLength: -1}},
+			Request{Method: "GET", Target: "/", Minor: 0, ContentLength: -1}},
 		{"http10 keep-alive", "GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n",
-			request{method: "GET", target: "/", minor: 0, contentLength: -1, keepAlive: true}},
+			Request{Method: "GET", Target: "/", Minor: 0, ContentLength: -1, KeepAlive: true}},
 		{"expect", "POST /store/k HTTP/1.1\r\nHost: x\r\nContent-Length: 2000\r\nExpect: 100-continue\r\n\r\n",
-			request{method: "POST", target: "/store/k", minor: 1, contentLength: 2000, keepAlive: true, expect100: true}},
+			Request{Method: "POST", Target: "/store/k", Minor: 1, ContentLength: 2000, KeepAlive: true, Expect100: true}},
 		{"expect ignored in 1.0", "POST /store/k HTTP/1.0\r\nContent-Length: 1\r\nExpect: 100-continue\r\n\r\n",
-			request{method: "POST", target: "/store/k", minor: 0, contentLength: 1}},
+			Request{Method: "POST", Target: "/store/k", Minor: 0, ContentLength: 1}},
 		{"h2c upgrade", "GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA\r\n\r\n",
-			request{method: "GET", target: "/", minor: 1, contentLength: -1, keepAlive: true, upgradeH2C: true, h2Settings: "AAMAAABkAAQAoAAAAAIAAAAA"}},
+			Request{Method: "GET", Target: "/", Minor: 1, ContentLength: -1, KeepAlive: true, UpgradeH2C: true, H2Settings: "AAMAAABkAAQAoAAAAAIAAAAA"}},
 		{"upgrade without settings is plain", "GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n",
-			request{method: "GET", target: "/", minor: 1, contentLength: -1, keepAlive: true}},
+			Request{Method: "GET", Target: "/", Minor: 1, ContentLength: -1, KeepAlive: true}},
 		{"absolute form", "GET http://x/get/a HTTP/1.1\r\nHost: x\r\n\r\n",
-			request{method: "GET", target: "http://x/get/a", minor: 1, contentLength: -1, keepAlive: true}},
+			Request{Method: "GET", Target: "http://x/get/a", Minor: 1, ContentLength: -1, KeepAlive: true}},
 		{"ipv6 host with port", "GET / HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n",
-			request{method: "GET", target: "/", minor: 1, contentLength: -1, keepAlive: true}},
+			Request{Method: "GET", Target: "/", Minor: 1, ContentLength: -1, KeepAlive: true}},
 		{"empty host", "GET / HTTP/1.1\r\nHost:\r\n\r\n",
-			request{method: "GET", target: "/", minor: 1, contentLength: -1, keepAlive: true}},
+			Request{Method: "GET", Target: "/", Minor: 1, ContentLength: -1, KeepAlive: true}},
 		{"value whitespace trimmed", "GET / HTTP/1.1\r\nHost:   x \t\r\nContent-Length:\t7 \r\n\r\n",
-			request{method: "GET", target: "/", minor: 1, contentLength: 7, keepAlive: true}},
+			Request{Method: "GET", Target: "/", Minor: 1, ContentLength: 7, KeepAlive: true}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			var r request
-			ok, p := parseHead([]byte(tc.in), 16<<10, &r)
+			var r Request
+			ok, p := ParseHead([]byte(tc.in), 16<<10, &r)
 			if !ok || p != nil {
-				t.Fatalf("parseHead(%q) = %v, %v, want a request", tc.in, ok, p)
+				t.Fatalf("ParseHead(%q) = %v, %v, want a request", tc.in, ok, p)
 			}
-			tc.want.headLen = strings.Index(tc.in, "\r\n\r\n") + 4
+			tc.want.HeadLen = strings.Index(tc.in, "\r\n\r\n") + 4
 			if strings.HasPrefix(tc.in, "\r\n") {
-				tc.want.headLen = strings.Index(tc.in[2:], "\r\n\r\n") + 6
+				tc.want.HeadLen = strings.Index(tc.in[2:], "\r\n\r\n") + 6
 			}
 			if r != tc.want {
-				t.Errorf("parseHead(%q) = %+v, want %+v", tc.in, r, tc.want)
+				t.Errorf("ParseHead(%q) = %+v, want %+v", tc.in, r, tc.want)
 			}
 		})
 	}
@@ -110,10 +110,10 @@ func TestParseHeadRefusals(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			var r request
-			ok, p := parseHead([]byte(tc.in), 200, &r)
+			var r Request
+			ok, p := ParseHead([]byte(tc.in), 200, &r)
 			if ok || p != tc.want {
-				t.Errorf("parseHead(%q) = %v, %v, want %v", tc.in, ok, p, tc.want)
+				t.Errorf("ParseHead(%q) = %v, %v, want %v", tc.in, ok, p, tc.want)
 			}
 		})
 	}
@@ -122,9 +122,9 @@ func TestParseHeadRefusals(t *testing.T) {
 func TestParseHeadIncomplete(t *testing.T) {
 	full := "POST /store/k HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\n"
 	for i := 0; i < len(full); i++ {
-		var r request
-		if ok, p := parseHead([]byte(full[:i]), 16<<10, &r); ok || p != nil {
-			t.Fatalf("parseHead(%q) = %v, %v, want incomplete", full[:i], ok, p)
+		var r Request
+		if ok, p := ParseHead([]byte(full[:i]), 16<<10, &r); ok || p != nil {
+			t.Fatalf("ParseHead(%q) = %v, %v, want incomplete", full[:i], ok, p)
 		}
 	}
 }
@@ -196,26 +196,67 @@ func FuzzParseHead(f *testing.F) {
 	f.Add([]byte("POST /store/k HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"))
 	f.Add([]byte("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n"))
 	f.Fuzz(func(t *testing.T, in []byte) {
-		var r request
-		ok, p := parseHead(in, 4096, &r)
+		var r Request
+		ok, p := ParseHead(in, 4096, &r)
 		if ok && p != nil {
-			t.Fatalf("parseHead(%q) = ok with problem %v", in, p)
+			t.Fatalf("ParseHead(%q) = ok with problem %v", in, p)
 		}
 		if !ok {
 			return
 		}
-		if r.headLen > len(in) || !bytes.Equal(in[r.headLen-4:r.headLen], crlfcrlf) {
-			t.Fatalf("parseHead(%q): headLen %d does not end the head", in, r.headLen)
+		if r.HeadLen > len(in) || !bytes.Equal(in[r.HeadLen-4:r.HeadLen], crlfcrlf) {
+			t.Fatalf("ParseHead(%q): headLen %d does not end the head", in, r.HeadLen)
 		}
-		if r.chunked && r.contentLength >= 0 {
-			t.Fatalf("parseHead(%q): both chunked and Content-Length accepted", in)
+		if r.Chunked && r.ContentLength >= 0 {
+			t.Fatalf("ParseHead(%q): both chunked and Content-Length accepted", in)
 		}
-		size, span, done, _ := scanChunked(in[r.headLen:], 1<<20)
+		size, span, done, _ := scanChunked(in[r.HeadLen:], 1<<20)
 		if done {
-			if span > len(in)-r.headLen || size > span {
-				t.Fatalf("scanChunked(%q) = size %d span %d beyond input", in[r.headLen:], size, span)
+			if span > len(in)-r.HeadLen || size > span {
+				t.Fatalf("scanChunked(%q) = size %d span %d beyond input", in[r.HeadLen:], size, span)
 			}
-			decodeChunked(in[r.headLen:], make([]byte, size))
+			decodeChunked(in[r.HeadLen:], make([]byte, size))
 		}
 	})
+}
+
+func TestOrigin(t *testing.T) {
+	tests := []struct{ name, in, want string }{
+		{"origin form", "/get/k", "/get/k"},
+		{"absolute form", "http://example.com/get/k", "/get/k"},
+		{"absolute form https upper case", "HTTPS://example.com/get/k?x", "/get/k?x"},
+		{"absolute form with port", "http://example.com:8080/stats", "/stats"},
+		{"absolute form without path", "http://example.com", "/"},
+		{"absolute form query without path", "http://example.com?x", "/?x"},
+		{"asterisk", "*", "*"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := Request{Target: tc.in}
+			if got := r.Origin(); got != tc.want {
+				t.Errorf("Request{Target: %q}.Origin() = %q, want %q", tc.in, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestFrameBodyCapsUnfinishedChunked checks the 413 the loop depends on: an
+// unfinished chunked body that already spans more than MaxBodySpan is
+// refused, however little it decodes to.
+func TestFrameBodyCapsUnfinishedChunked(t *testing.T) {
+	r := Request{Chunked: true, ContentLength: -1}
+	const maxValue = 4096
+	// 21 bytes of input per byte of data: within scanChunked's overhead
+	// rule, and far from maxValue when MaxBodySpan is reached.
+	var in []byte
+	for len(in) <= MaxBodySpan(maxValue) {
+		in = append(in, "1;a=bbbbbbbbbbbb\r\nx\r\n"...)
+	}
+	below := in[:MaxBodySpan(maxValue)]
+	if _, _, done, p := FrameBody(&r, below, maxValue); done || p != nil {
+		t.Fatalf("FrameBody(%d bytes of small chunks) = done %v, %v; want unfinished", len(below), done, p)
+	}
+	if _, _, _, p := FrameBody(&r, in, maxValue); p != api.ErrValueTooLarge {
+		t.Errorf("FrameBody(%d bytes of small chunks) = %v, want %v", len(in), p, api.ErrValueTooLarge)
+	}
 }

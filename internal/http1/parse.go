@@ -1,59 +1,68 @@
-package shard
+// Package http1 parses and frames HTTP/1.1 requests and encodes the
+// responses to them, without allocating: the request head is read in place
+// (ParseHead), the body found and decoded (FrameBody, DecodeBody) and the
+// answers of a batch gathered for one writev (Out).
+package http1
 
 import (
 	"bytes"
+	"net/http"
 	"strings"
 	"unsafe"
 
 	"github.com/corekv/corekv/api"
 )
 
-// request is one parsed HTTP/1.x request head. Its strings are views into
+// Request is one parsed HTTP/1.x request head. Its strings are views into
 // the connection's input and stay valid only until that input is consumed.
-type request struct {
-	method, target string
-	minor          int   // HTTP/1.minor: 0 or 1
-	headLen        int   // bytes of the head, the blank line included
-	contentLength  int64 // -1 when the request has no Content-Length
-	chunked        bool
-	keepAlive      bool // the connection may carry another request after this one
-	expect100      bool
-	upgradeH2C     bool   // a valid Upgrade: h2c request (RFC 7540, section 3.2)
-	h2Settings     string // the HTTP2-Settings header of an upgrade
+type Request struct {
+	Method, Target string
+	Minor          int   // HTTP/1.minor: 0 or 1
+	HeadLen        int   // bytes of the head, the blank line included
+	ContentLength  int64 // -1 when the request has no Content-Length
+	Chunked        bool
+	KeepAlive      bool   // the connection may carry another request after this one
+	Expect100      bool   // a 100 Continue is due before the body (HTTP/1.1 only)
+	UpgradeH2C     bool   // a valid Upgrade: h2c request (RFC 7540, section 3.2)
+	H2Settings     string // the HTTP2-Settings header of an upgrade
 }
 
 // Refusals of malformed requests. After any of them the connection is
 // closed: the byte stream can no longer be trusted to be framed right.
 var (
-	errBadRequest     = &api.Problem{Status: 400, Msg: "malformed request"}
-	errBadLine        = &api.Problem{Status: 400, Msg: "malformed request line"}
-	errBadHeader      = &api.Problem{Status: 400, Msg: "malformed header field"}
-	errBareLF         = &api.Problem{Status: 400, Msg: "line ends without CR"}
-	errObsFold        = &api.Problem{Status: 400, Msg: "obsolete line folding is not allowed"}
-	errBadLength      = &api.Problem{Status: 400, Msg: "invalid Content-Length"}
-	errTwoLengths     = &api.Problem{Status: 400, Msg: "conflicting Content-Length headers"}
-	errLengthAndTE    = &api.Problem{Status: 400, Msg: "Content-Length together with Transfer-Encoding"}
-	errTE10           = &api.Problem{Status: 400, Msg: "Transfer-Encoding in an HTTP/1.0 request"}
-	errNoHost         = &api.Problem{Status: 400, Msg: "HTTP/1.1 request needs exactly one Host header"}
-	errTwoHosts       = &api.Problem{Status: 400, Msg: "more than one Host header"}
-	errBadHost        = &api.Problem{Status: 400, Msg: "invalid Host header"}
-	errBadChunk       = &api.Problem{Status: 400, Msg: "malformed chunked body"}
-	errChunkOverhead  = &api.Problem{Status: 400, Msg: "chunked body with too much framing overhead"}
-	errTECoding       = &api.Problem{Status: 501, Msg: "unsupported Transfer-Encoding: only chunked is accepted"}
-	errExpectation    = &api.Problem{Status: 417, Msg: "unsupported expectation: only 100-continue is understood"}
-	errLineTooLong    = &api.Problem{Status: 414, Msg: "request line too long"}
-	errHeadersTooLong = &api.Problem{Status: 431, Msg: "request header fields too large"}
-	errTimeout        = &api.Problem{Status: 408, Msg: "request not received in time"}
-	errVersion        = &api.Problem{Status: 505, Msg: "HTTP version not supported: use HTTP/1.1, HTTP/1.0 or h2c"}
+	errBadRequest     = &api.Problem{Status: http.StatusBadRequest, Msg: "malformed request"}
+	errBadLine        = &api.Problem{Status: http.StatusBadRequest, Msg: "malformed request line"}
+	errBadHeader      = &api.Problem{Status: http.StatusBadRequest, Msg: "malformed header field"}
+	errBareLF         = &api.Problem{Status: http.StatusBadRequest, Msg: "line ends without CR"}
+	errObsFold        = &api.Problem{Status: http.StatusBadRequest, Msg: "obsolete line folding is not allowed"}
+	errBadLength      = &api.Problem{Status: http.StatusBadRequest, Msg: "invalid Content-Length"}
+	errTwoLengths     = &api.Problem{Status: http.StatusBadRequest, Msg: "conflicting Content-Length headers"}
+	errLengthAndTE    = &api.Problem{Status: http.StatusBadRequest, Msg: "Content-Length together with Transfer-Encoding"}
+	errTE10           = &api.Problem{Status: http.StatusBadRequest, Msg: "Transfer-Encoding in an HTTP/1.0 request"}
+	errNoHost         = &api.Problem{Status: http.StatusBadRequest, Msg: "HTTP/1.1 request needs exactly one Host header"}
+	errTwoHosts       = &api.Problem{Status: http.StatusBadRequest, Msg: "more than one Host header"}
+	errBadHost        = &api.Problem{Status: http.StatusBadRequest, Msg: "invalid Host header"}
+	errBadChunk       = &api.Problem{Status: http.StatusBadRequest, Msg: "malformed chunked body"}
+	errChunkOverhead  = &api.Problem{Status: http.StatusBadRequest, Msg: "chunked body with too much framing overhead"}
+	errTECoding       = &api.Problem{Status: http.StatusNotImplemented, Msg: "unsupported Transfer-Encoding: only chunked is accepted"}
+	errExpectation    = &api.Problem{Status: http.StatusExpectationFailed, Msg: "unsupported expectation: only 100-continue is understood"}
+	errLineTooLong    = &api.Problem{Status: http.StatusRequestURITooLong, Msg: "request line too long"}
+	errHeadersTooLong = &api.Problem{Status: http.StatusRequestHeaderFieldsTooLarge, Msg: "request header fields too large"}
+	errVersion        = &api.Problem{Status: http.StatusHTTPVersionNotSupported, Msg: "HTTP version not supported: use HTTP/1.1, HTTP/1.0 or h2c"}
 )
 
-// h2Preface is the HTTP/2 connection preface (RFC 9113, section 3.4).
-const h2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+// ErrTimeout answers a request that did not arrive whole within the
+// server's read timeout. The parser never returns it; the server sends it.
+var ErrTimeout = &api.Problem{Status: http.StatusRequestTimeout, Msg: "request not received in time"}
 
-// parseHead parses the request head at the start of buf into r. It returns
+// Preface is the HTTP/2 connection preface (RFC 9113, section 3.4): a
+// connection that starts with it speaks HTTP/2, not HTTP/1.
+const Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+
+// ParseHead parses the request head at the start of buf into r. It returns
 // false with a nil problem while the head is incomplete. maxHead bounds the
 // head's size in bytes.
-func parseHead(buf []byte, maxHead int, r *request) (bool, *api.Problem) {
+func ParseHead(buf []byte, maxHead int, r *Request) (bool, *api.Problem) {
 	// RFC 9112, section 2.2: ignore empty lines before the request line.
 	skip := 0
 	for len(buf)-skip >= 2 && buf[skip] == '\r' && buf[skip+1] == '\n' {
@@ -70,7 +79,7 @@ func parseHead(buf []byte, maxHead int, r *request) (bool, *api.Problem) {
 		return false, errHeadersTooLong
 	}
 	head := buf[skip : skip+end+2] // each line keeps its CRLF
-	*r = request{headLen: skip + end + 4, contentLength: -1}
+	*r = Request{HeadLen: skip + end + 4, ContentLength: -1}
 	eol := bytes.IndexByte(head, '\n')
 	if p := parseRequestLine(head[:eol+1], r); p != nil {
 		return false, p
@@ -110,7 +119,7 @@ func nextLF(buf []byte, i int) int {
 }
 
 // parseRequestLine parses "method SP target SP HTTP/x.y CRLF".
-func parseRequestLine(line []byte, r *request) *api.Problem {
+func parseRequestLine(line []byte, r *Request) *api.Problem {
 	if len(line) < 2 || line[len(line)-2] != '\r' {
 		return errBareLF
 	}
@@ -137,13 +146,30 @@ func parseRequestLine(line []byte, r *request) *api.Problem {
 	if version[5] != '1' || version[7] > '1' {
 		return errVersion
 	}
-	r.minor = int(version[7] - '0')
-	r.method = view(line[:sp1])
-	r.target = view(target)
-	if r.target[0] != '/' && r.target != "*" && !hasScheme(r.target) {
+	r.Minor = int(version[7] - '0')
+	r.Method = view(line[:sp1])
+	r.Target = view(target)
+	if r.Target[0] != '/' && r.Target != "*" && !hasScheme(r.Target) {
 		return errBadLine
 	}
 	return nil
+}
+
+// Origin returns the request target in origin form: an absolute-form
+// target (http://host/path?query, RFC 9112 section 3.2.2) without its
+// scheme and authority. Other targets are returned as they are.
+func (r *Request) Origin() string {
+	t := r.Target
+	if !hasScheme(t) {
+		return t
+	}
+	rest := t[strings.Index(t, "//")+2:]
+	if i := strings.IndexAny(rest, "/?"); i >= 0 && rest[i] == '/' {
+		return rest[i:]
+	} else if i >= 0 {
+		return "/" + rest[i:]
+	}
+	return "/"
 }
 
 func hasScheme(target string) bool {
@@ -162,7 +188,7 @@ type fieldSeen struct {
 }
 
 // parseFields parses the header section: lines of "name: value CRLF".
-func parseFields(fields []byte, r *request) *api.Problem {
+func parseFields(fields []byte, r *Request) *api.Problem {
 	var seen fieldSeen
 	for len(fields) > 0 {
 		eol := bytes.IndexByte(fields, '\n')
@@ -194,7 +220,7 @@ func parseFields(fields []byte, r *request) *api.Problem {
 
 // applyField takes in one header field that matters to framing or routing;
 // the others are ignored.
-func applyField(name, value []byte, r *request, seen *fieldSeen) *api.Problem {
+func applyField(name, value []byte, r *Request, seen *fieldSeen) *api.Problem {
 	switch len(name) {
 	case 4:
 		if eqFold(view(name), "host") {
@@ -210,7 +236,7 @@ func applyField(name, value []byte, r *request, seen *fieldSeen) *api.Problem {
 			if !eqFold(view(value), "100-continue") {
 				return errExpectation
 			}
-			r.expect100 = r.minor == 1 // RFC 9110, 10.1.1: ignore it in HTTP/1.0
+			r.Expect100 = r.Minor == 1 // RFC 9110, 10.1.1: ignore it in HTTP/1.0
 		}
 	case 7:
 		if eqFold(view(name), "upgrade") {
@@ -237,7 +263,7 @@ func applyField(name, value []byte, r *request, seen *fieldSeen) *api.Problem {
 		}
 		if eqFold(view(name), "http2-settings") {
 			seen.settings++
-			r.h2Settings = view(value)
+			r.H2Settings = view(value)
 		}
 	case 17:
 		if eqFold(view(name), "transfer-encoding") {
@@ -245,14 +271,18 @@ func applyField(name, value []byte, r *request, seen *fieldSeen) *api.Problem {
 			if !eqFold(view(value), "chunked") {
 				return errTECoding
 			}
-			r.chunked = true
+			r.Chunked = true
 		}
 	}
 	return nil
 }
 
-func applyLength(value []byte, r *request, seen *fieldSeen) *api.Problem {
-	if len(value) == 0 || len(value) > 18 {
+// maxLengthDigits bounds the digits of a Content-Length: 18 decimal digits
+// always fit an int64.
+const maxLengthDigits = 18
+
+func applyLength(value []byte, r *Request, seen *fieldSeen) *api.Problem {
+	if len(value) == 0 || len(value) > maxLengthDigits {
 		return errBadLength
 	}
 	var n int64
@@ -262,36 +292,36 @@ func applyLength(value []byte, r *request, seen *fieldSeen) *api.Problem {
 		}
 		n = n*10 + int64(c-'0')
 	}
-	if seen.lengths > 0 && n != r.contentLength {
+	if seen.lengths > 0 && n != r.ContentLength {
 		return errTwoLengths
 	}
 	seen.lengths++
-	r.contentLength = n
+	r.ContentLength = n
 	return nil
 }
 
-func finishFields(r *request, seen *fieldSeen) *api.Problem {
+func finishFields(r *Request, seen *fieldSeen) *api.Problem {
 	if seen.tes > 1 {
 		return errTECoding // "chunked" may only be the last, single coding
 	}
 	if seen.tes > 0 && seen.lengths > 0 {
 		return errLengthAndTE
 	}
-	if seen.tes > 0 && r.minor == 0 {
+	if seen.tes > 0 && r.Minor == 0 {
 		return errTE10
 	}
 	if seen.hosts > 1 {
 		return errTwoHosts // RFC 9112, section 3.2: in any version
 	}
-	if r.minor == 1 && seen.hosts == 0 {
+	if r.Minor == 1 && seen.hosts == 0 {
 		return errNoHost
 	}
-	if r.minor == 1 {
-		r.keepAlive = !seen.close
+	if r.Minor == 1 {
+		r.KeepAlive = !seen.close
 	} else {
-		r.keepAlive = seen.keepAlive && !seen.close
+		r.KeepAlive = seen.keepAlive && !seen.close
 	}
-	r.upgradeH2C = r.minor == 1 && seen.upgradeH2C && seen.connUpgrade &&
+	r.UpgradeH2C = r.Minor == 1 && seen.upgradeH2C && seen.connUpgrade &&
 		seen.connSettings && seen.settings == 1
 	return nil
 }

@@ -1,0 +1,177 @@
+package api
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net/http"
+
+	"github.com/corekv/corekv/store"
+)
+
+// Content types of the API's answers.
+const (
+	TypeText  = "text/plain; charset=utf-8"
+	TypeValue = "application/octet-stream"
+	TypeJSON  = "application/json"
+)
+
+// Exec carries out the API's operations: the one place that decides what a
+// request does to the store and what it is answered, whatever protocol
+// carried it. Each protocol parses its requests, calls Do and encodes the
+// Result.
+type Exec struct {
+	Store  store.Store
+	Limits Limits // zero fields mean the defaults
+	// Stats writes the JSON document served at /stats.
+	Stats func(w io.Writer) error
+	// Logf logs what went wrong inside when a request is answered 500 or
+	// its body could not be read. Nil means no logging.
+	Logf func(format string, args ...any)
+}
+
+// Request is an API request, whatever protocol carried it.
+type Request struct {
+	Method string
+	// Target is the request target in origin form: the path, still
+	// percent-encoded, and any query.
+	Target string
+	// Unframed is true for an HTTP/1 request that declared no body length:
+	// neither Content-Length nor chunked framing. A store then needs 411.
+	Unframed bool
+	// Body reads the value of a store request. Do calls it at most once,
+	// and only for a store.
+	Body Body
+}
+
+// Body reads a request's body.
+type Body interface {
+	// Value returns the whole body as a new slice that the store takes
+	// ownership of. A body of more than max bytes is refused with
+	// ErrValueTooLarge (or an error wrapping it); any other error is a
+	// body that could not be read.
+	Value(max int) ([]byte, error)
+}
+
+// Result is the answer to a request, for its protocol to encode: a status,
+// header values, and a body made of Text, the Problem's message and a
+// newline, and Value, in that order (at most one of them is set).
+//
+// Value follows the value-lifetime rule: a stored value that an event loop
+// got is valid until that loop's next quiescent point, so a loop may send it
+// zero-copy within the current iteration; anything that must outlive it,
+// and every goroutine-based path, copies it.
+type Result struct {
+	Status      int
+	ContentType string // "" when the answer has no body
+	Allow       string // the methods a 405 answer lists
+	// Head is true for the answer to a HEAD request: send the header
+	// fields of the body, its length included, but not the body.
+	Head bool
+	// Close is true when the connection must close after the answer
+	// (HTTP/1): the rest of a refused body was left unread.
+	Close   bool
+	Text    string
+	Problem *Problem
+	Value   []byte
+}
+
+// Len returns the length of the result's body.
+func (r *Result) Len() int {
+	n := len(r.Text) + len(r.Value)
+	if r.Problem != nil {
+		n += len(r.Problem.Msg) + 1
+	}
+	return n
+}
+
+// Refusal returns the answer that refuses a request with p.
+func Refusal(p *Problem) Result {
+	return Result{Status: p.Status, ContentType: TypeText, Problem: p}
+}
+
+// Do carries out the request r. key is scratch space for the decoded key:
+// with room for Limits.MaxKeySize bytes, Do does not allocate to answer a
+// GET, a HEAD or GET /.
+func (x *Exec) Do(r *Request, key []byte) Result {
+	rt := Match(r.Method, SplitTarget(r.Target))
+	if rt.Op == OpNone {
+		res := Refusal(ErrNoRoute)
+		if rt.Status == http.StatusMethodNotAllowed {
+			res = Refusal(ErrMethod)
+			res.Allow = rt.Allow
+		}
+		res.Head = r.Method == http.MethodHead
+		return res
+	}
+	lim := x.Limits.WithDefaults()
+	if rt.Op.HasKey() {
+		var p *Problem
+		if key, p = AppendKey(key[:0], rt.Key, lim.MaxKeySize); p != nil {
+			res := Refusal(p)
+			res.Head = rt.Head
+			return res
+		}
+	}
+	res := x.do(rt, key, r, lim)
+	res.Head = rt.Head
+	return res
+}
+
+func (x *Exec) do(rt Route, key []byte, r *Request, lim Limits) Result {
+	switch rt.Op {
+	case OpHello:
+		return Result{Status: http.StatusOK, ContentType: TypeText, Text: Hello}
+	case OpGet, OpHead:
+		v, ok := x.Store.Get(key)
+		if !ok {
+			return Refusal(ErrNoKey)
+		}
+		return Result{Status: http.StatusOK, ContentType: TypeValue, Value: v}
+	case OpSet:
+		return x.set(key, r, lim)
+	case OpDelete:
+		if !x.Store.Delete(key) {
+			return Refusal(ErrNoKey)
+		}
+		return Result{Status: http.StatusNoContent}
+	case OpStats:
+		var b bytes.Buffer
+		if err := x.Stats(&b); err != nil {
+			x.logf("write /stats: %v", err)
+			return Refusal(ErrInternal)
+		}
+		return Result{Status: http.StatusOK, ContentType: TypeJSON, Value: b.Bytes()}
+	}
+	return Refusal(ErrNoRoute)
+}
+
+func (x *Exec) set(key []byte, r *Request, lim Limits) Result {
+	if r.Unframed {
+		return Refusal(ErrNoLength)
+	}
+	v, err := r.Body.Value(lim.MaxValueSize)
+	if err != nil {
+		res := Refusal(ErrValueTooLarge)
+		if !errors.Is(err, ErrValueTooLarge) {
+			x.logf("read the body of %s %s: %v", r.Method, r.Target, err)
+			res = Refusal(ErrBadBody)
+		}
+		res.Close = true
+		return res
+	}
+	if err := x.Store.Set(key, v); err != nil {
+		if errors.Is(err, store.ErrFull) {
+			return Refusal(ErrStoreFull)
+		}
+		x.logf("store %q: %v", key, err)
+		return Refusal(ErrInternal)
+	}
+	return Result{Status: http.StatusOK, ContentType: TypeText, Text: Stored}
+}
+
+func (x *Exec) logf(format string, args ...any) {
+	if x.Logf != nil {
+		x.Logf(format, args...)
+	}
+}
