@@ -5,6 +5,7 @@
 package api
 
 import (
+	"net/http"
 	"strings"
 )
 
@@ -89,17 +90,17 @@ func Match(method, path string) Route {
 	case strings.HasPrefix(path, "/get/"):
 		key := path[len("/get/"):]
 		if strings.IndexByte(key, '/') >= 0 {
-			return Route{Status: 404}
+			return Route{Status: http.StatusNotFound}
 		}
 		return byMethod(method, key, AllowGet, OpGet, OpHead, OpNone, OpNone)
 	case strings.HasPrefix(path, "/store/"):
 		key := path[len("/store/"):]
 		if strings.IndexByte(key, '/') >= 0 {
-			return Route{Status: 404}
+			return Route{Status: http.StatusNotFound}
 		}
 		return byMethod(method, key, AllowStore, OpNone, OpNone, OpSet, OpDelete)
 	}
-	return Route{Status: 404}
+	return Route{Status: http.StatusNotFound}
 }
 
 // byMethod picks the operation of a route for a method; an operation of
@@ -117,7 +118,7 @@ func byMethod(method, key, allow string, get, head, set, del Op) Route {
 		op = del
 	}
 	if op == OpNone {
-		return Route{Status: 405, Allow: allow}
+		return Route{Status: http.StatusMethodNotAllowed, Allow: allow}
 	}
 	if op == OpHello || op == OpStats {
 		return Route{Op: op, Head: isHead}

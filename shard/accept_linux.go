@@ -31,7 +31,7 @@ func (l *loop) accept() {
 			continue
 		}
 		for fd >= len(l.conns) {
-			l.conns = append(l.conns, make([]*conn, len(l.conns)+64)...)
+			l.conns = append(l.conns, make([]*conn, len(l.conns)+connsGrowth)...)
 		}
 		l.conns[fd] = &conn{fd: fd, deadline: l.now.Add(l.cfg.IdleTimeout)}
 		l.open++
@@ -44,7 +44,7 @@ func (l *loop) accept() {
 // full reports whether the shard holds MaxConns connections, its HTTP/2
 // ones included. It raises the shard's acceptFull before it looks a last
 // time, so that an HTTP/2 connection closing meanwhile wakes the loop (see
-// Shard.connDone).
+// shard.connDone).
 func (l *loop) full() bool {
 	max := int64(l.cfg.MaxConns)
 	if l.s.count.open.Load() < max {
@@ -82,14 +82,20 @@ func (l *loop) arm() {
 	if want == l.accepting {
 		return
 	}
-	l.accepting = want
+	var events uint32
 	switch {
 	case want:
 		l.s.acceptFull.Store(false)
-		l.ctl(unix.EPOLL_CTL_MOD, l.lfd, unix.EPOLLIN)
-	case !l.draining: // the drain took the listener out of epoll already
-		l.ctl(unix.EPOLL_CTL_MOD, l.lfd, 0)
+		events = unix.EPOLLIN
+	case l.draining:
+		l.accepting = false
+		return // the drain took the listener out of epoll already
 	}
+	if err := l.ctl(unix.EPOLL_CTL_MOD, l.lfd, events); err != nil {
+		l.epollFailed(err, "arming the listener is retried")
+		return
+	}
+	l.accepting = want
 }
 
 // maintain arms or disarms the listener and, a few times a second,

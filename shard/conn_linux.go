@@ -88,13 +88,13 @@ func (l *loop) readInput(c *conn) ([]byte, bool) {
 
 // grow makes room in c.in for the rest of the request.
 func (l *loop) grow(c *conn) {
-	if cap(c.in)-len(c.in) >= 4096 && (c.need == 0 || cap(c.in) >= c.need) {
+	if cap(c.in)-len(c.in) >= minReadRoom && (c.need == 0 || cap(c.in) >= c.need) {
 		return
 	}
-	want := max(2*cap(c.in), len(c.in)+16<<10, c.need)
+	want := max(2*cap(c.in), len(c.in)+inputGrowth, c.need)
 	want = min(want, l.maxInput())
 	if want <= cap(c.in) {
-		want = cap(c.in) + 4096 // at the limit: body() refuses what goes further
+		want = cap(c.in) + minReadRoom // at the limit: FrameBody refuses what goes further
 	}
 	in := make([]byte, len(c.in), want)
 	copy(in, c.in)
@@ -147,7 +147,7 @@ func (l *loop) flush(c *conn) {
 		// Unread answers count as idle time: if the client does not take
 		// them within IdleTimeout, expire closes the connection.
 		c.deadline = l.now.Add(l.cfg.IdleTimeout)
-		l.ctl(unix.EPOLL_CTL_MOD, c.fd, unix.EPOLLOUT)
+		l.modify(c, unix.EPOLLOUT)
 		return
 	}
 	l.finish(c)
@@ -166,7 +166,9 @@ func (l *loop) writePending(c *conn) {
 		return
 	}
 	c.out = nil
-	l.ctl(unix.EPOLL_CTL_MOD, c.fd, unix.EPOLLIN|unix.EPOLLRDHUP)
+	if !l.modify(c, unix.EPOLLIN|unix.EPOLLRDHUP) {
+		return
+	}
 	l.finish(c)
 	if l.conns[c.fd] != c || c.closing {
 		return
@@ -196,6 +198,28 @@ func (l *loop) finish(c *conn) {
 	c.deadline = l.now.Add(lingerPeriod)
 }
 
+// modify changes what epoll watches c for. If that fails, the connection
+// would wait for what it no longer needs until its deadline: it is closed
+// instead, counted in /stats as epoll_errors, and the first failure is
+// logged. modify reports whether c is still open.
+func (l *loop) modify(c *conn, events uint32) bool {
+	if err := l.ctl(unix.EPOLL_CTL_MOD, c.fd, events); err != nil {
+		l.epollFailed(err, "closing the connection")
+		l.closeConn(c)
+		return false
+	}
+	return true
+}
+
+// epollFailed counts a failed epoll_ctl and logs the first one.
+func (l *loop) epollFailed(err error, action string) {
+	l.s.count.epollErrors.Add(1)
+	if !l.warnedEpoll {
+		l.warnedEpoll = true
+		l.cfg.Logf("shard %d: %v: %s (further failures are only counted, as epoll_errors in /stats)", l.s.plan.Shard, err, action)
+	}
+}
+
 func (l *loop) closeConn(c *conn) {
 	if l.conns[c.fd] != c {
 		return
@@ -212,7 +236,7 @@ func (l *loop) closeConn(c *conn) {
 func (l *loop) park(c *conn) {
 	c.parked = true
 	l.parked = append(l.parked, c)
-	l.ctl(unix.EPOLL_CTL_MOD, c.fd, 0)
+	l.modify(c, 0)
 }
 
 func (l *loop) retryParked() {
@@ -223,10 +247,9 @@ func (l *loop) retryParked() {
 	l.parked = nil
 	for _, c := range parked {
 		c.parked = false
-		if l.conns[c.fd] != c {
+		if l.conns[c.fd] != c || !l.modify(c, unix.EPOLLIN|unix.EPOLLRDHUP) {
 			continue
 		}
-		l.ctl(unix.EPOLL_CTL_MOD, c.fd, unix.EPOLLIN|unix.EPOLLRDHUP)
 		l.serve(c, c.in)
 	}
 }

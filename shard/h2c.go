@@ -90,7 +90,7 @@ func (t *h2Conns) wait(ctx context.Context) {
 
 // handoff is a connection on its way to the HTTP/2 server.
 type handoff struct {
-	conn     net.Conn      // reserved and tracked in Shard.h2
+	conn     net.Conn      // reserved and tracked in shard.h2
 	prefix   []byte        // input read before the hand-over
 	greeting []byte        // output to send first: earlier answers, 101 Switching Protocols
 	upgrade  *http.Request // an Upgrade: h2c request, which becomes stream 1
@@ -98,7 +98,7 @@ type handoff struct {
 }
 
 // serveH2 serves a handed-over connection as HTTP/2 until it ends.
-func (s *Shard) serveH2(h handoff) {
+func (s *shard) serveH2(h handoff) {
 	defer s.h2.done(h.conn)
 	defer h.conn.Close()
 	if writeAll(h.conn, h.greeting, s.g.cfg.Now()) != nil {
@@ -113,10 +113,10 @@ func (s *Shard) serveH2(h handoff) {
 }
 
 // countedConn is a connection the loop handed over: its first Close counts
-// it closed for the shard (see Shard.connDone).
+// it closed for the shard (see shard.connDone).
 type countedConn struct {
 	net.Conn
-	s      *Shard
+	s      *shard
 	closed atomic.Bool
 }
 

@@ -27,16 +27,25 @@ const (
 	acceptBatch  = 64       // connections accepted per listener wake-up
 	acceptPause  = 100 * time.Millisecond
 	sweepEvery   = 250 * time.Millisecond
-	lingerPeriod = 2 * time.Second // how long a closing connection is drained
-	parkedRetry  = 1               // ms between retries of connections waiting for a slot
-	maxBatchOut  = 256 << 10       // answers gathered for one write before the rest of the input waits
+	lingerPeriod = 2 * time.Second  // how long a closing connection is drained
+	parkedRetry  = time.Millisecond // between retries of connections waiting for a slot
+	maxBatchOut  = 256 << 10        // answers gathered for one write before the rest of the input waits
+	// minReadRoom is the least free room a connection's input buffer
+	// offers a read; inputGrowth the least it grows by.
+	minReadRoom = 4096
+	inputGrowth = 16 << 10
+	// connsGrowth is how many slots the table of connections by
+	// descriptor grows by beyond the descriptor that needs one.
+	connsGrowth = 64
+	// iovecsHint is the writev vectors a loop makes room for up front.
+	iovecsHint = 64
 )
 
 // serveLoop runs the shard's event loop on the calling goroutine, locked to
 // its thread. The thread is never unlocked: when the loop ends the goroutine
 // exits locked and the runtime ends the thread with it, so a pinned mask
 // never leaks into the runtime's thread pool.
-func (s *Shard) serveLoop(ctx context.Context) error {
+func (s *shard) serveLoop(ctx context.Context) error {
 	runtime.LockOSThread()
 	s.tid.Store(int64(unix.Gettid()))
 	if s.g.cfg.Pin {
@@ -62,7 +71,7 @@ func (s *Shard) serveLoop(ctx context.Context) error {
 
 // loop is one shard's event loop. Only its own thread touches it.
 type loop struct {
-	s       *Shard
+	s       *shard
 	cfg     *Config
 	epfd    int
 	wakefd  int
@@ -89,6 +98,7 @@ type loop struct {
 	acceptAfter time.Time // accepting is paused until then (out of descriptors)
 	starved     bool      // the last accept failed for want of descriptors
 	warnedFull  bool      // MaxConns was reached once and logged
+	warnedEpoll bool      // an epoll_ctl failure was logged
 	draining    bool
 	deadline    time.Time // end of the drain
 
@@ -110,7 +120,7 @@ type conn struct {
 	deadline time.Time // idle or read deadline
 }
 
-func newLoop(s *Shard) (*loop, error) {
+func newLoop(s *shard) (*loop, error) {
 	l := &loop{s: s, cfg: &s.g.cfg, epfd: -1, wakefd: -1, lfd: s.ln.FD}
 	l.init()
 	var err error
@@ -136,7 +146,7 @@ func newLoop(s *Shard) (*loop, error) {
 func (l *loop) init() {
 	l.events = make([]unix.EpollEvent, maxEvents)
 	l.rbuf = make([]byte, readBufSize)
-	l.iov = make([]unix.Iovec, 0, 64)
+	l.iov = make([]unix.Iovec, 0, iovecsHint)
 	l.key = make([]byte, 0, l.cfg.Limits.MaxKeySize)
 	l.exec = &l.s.g.exec
 	l.tick(l.cfg.Now())
@@ -251,7 +261,7 @@ func (l *loop) wait(timeout int) (int, error) {
 func (l *loop) timeout() int {
 	switch {
 	case len(l.parked) > 0:
-		return parkedRetry
+		return int(parkedRetry / time.Millisecond)
 	case l.open == 0 && l.acceptAfter.IsZero() && !l.draining:
 		return -1
 	}

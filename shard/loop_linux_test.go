@@ -3,10 +3,14 @@ package shard
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/corekv/corekv/api"
 	"github.com/corekv/corekv/store"
@@ -22,8 +26,8 @@ func memLoop(t testing.TB) (*loop, *conn) {
 		Now:    func() time.Time { return time.Unix(1700000000, 0) },
 	}.withDefaults()}
 	g.exec = api.Exec{Store: g.cfg.Store, Limits: g.cfg.Limits, Stats: g.WriteStats}
-	s := &Shard{g: g, sem: newSemaphore(DefaultConcurrencyLimit)}
-	g.shards = []*Shard{s}
+	s := &shard{g: g, sem: newSemaphore(DefaultConcurrencyLimit)}
+	g.shards = []*shard{s}
 	l := &loop{s: s, cfg: &g.cfg, epfd: -1, wakefd: -1, lfd: -1}
 	l.init()
 	return l, &conn{fd: -1}
@@ -108,5 +112,41 @@ func BenchmarkNetHTTPReadRequest(b *testing.B) {
 		if _, err := http.ReadRequest(br); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestEpollErrorClosesConn checks that a failed epoll_ctl closes the
+// connection, is counted in /stats and is logged once. memLoop has no
+// epoll descriptor, so every epoll_ctl fails with EBADF; a full semaphore
+// makes the loop park the request, which changes the connection's events.
+func TestEpollErrorClosesConn(t *testing.T) {
+	l, _ := memLoop(t)
+	var logged []string
+	l.cfg.Logf = func(format string, args ...any) { logged = append(logged, fmt.Sprintf(format, args...)) }
+	for l.s.sem.tryAcquire() {
+	}
+	for i := range 2 {
+		fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer unix.Close(fds[1])
+		c := &conn{fd: fds[0]}
+		l.conns = make([]*conn, fds[0]+1)
+		l.conns[fds[0]] = c
+		l.open++
+		l.s.count.open.Add(1)
+		l.out.Reset()
+		l.process(c, []byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"))
+		if l.conns[fds[0]] == c {
+			unix.Close(fds[0])
+			t.Fatalf("request %d: the connection is still open after epoll_ctl failed", i)
+		}
+		if got := l.s.stats(); got.EpollErrors != uint64(i+1) || got.Open != 0 {
+			t.Errorf("request %d: stats epoll_errors = %d, open = %d; want %d, 0", i, got.EpollErrors, got.Open, i+1)
+		}
+	}
+	if len(logged) != 1 || !strings.Contains(logged[0], "epoll_ctl") {
+		t.Errorf("logged %q, want one line about epoll_ctl", logged)
 	}
 }

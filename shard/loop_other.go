@@ -17,6 +17,6 @@ func checkEngine(engine string) error {
 	return nil
 }
 
-func (s *Shard) serveLoop(context.Context) error {
+func (s *shard) serveLoop(context.Context) error {
 	return checkEngine(EngineLoop)
 }

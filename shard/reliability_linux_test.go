@@ -194,7 +194,7 @@ func TestParkedHalfClose(t *testing.T) {
 			h.ServeHTTP(w, r)
 		})
 	}
-	ts := start(t, Config{Engine: EngineLoop, ConcurrencyLimit: 1, Wrap: hold}, 1)
+	ts := start(t, Config{Engine: EngineLoop, ConcurrencyLimit: 1, wrap: hold}, 1)
 	cl := h2Client()
 	t.Cleanup(cl.CloseIdleConnections) // before the server's drain, which would wait for it
 	held := make(chan error, 1)

@@ -398,7 +398,7 @@ func TestConcurrencyLimit(t *testing.T) {
 					h.ServeHTTP(w, r)
 				})
 			}
-			ts := start(t, Config{Engine: engine, ConcurrencyLimit: limit, Wrap: slow}, 1)
+			ts := start(t, Config{Engine: engine, ConcurrencyLimit: limit, wrap: slow}, 1)
 			cl := h2Client() // HTTP/2 streams reach the handler in both engines
 			var wg sync.WaitGroup
 			errs := make(chan error, clients)
@@ -441,7 +441,7 @@ func TestShutdownDrains(t *testing.T) {
 					h.ServeHTTP(w, r)
 				})
 			}
-			ts := start(t, Config{Engine: engine, Wrap: slow}, 1)
+			ts := start(t, Config{Engine: engine, wrap: slow}, 1)
 			got := make(chan error, 1)
 			go func() {
 				resp, err := h2Client().Get("http://" + ts.addr + "/")

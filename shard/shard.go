@@ -89,9 +89,11 @@ type Config struct {
 	Now func() time.Time
 	// Logf logs one line. Default: no logging.
 	Logf func(format string, args ...any)
-	// Wrap, if set, wraps the net/http handler (std engine and HTTP/2
-	// streams), inside the concurrency limit. For tests.
-	Wrap func(http.Handler) http.Handler
+
+	// wrap, if set, wraps the net/http handler (std engine and HTTP/2
+	// streams), inside the concurrency limit: a hook for this package's
+	// tests, out of the public Config.
+	wrap func(http.Handler) http.Handler
 }
 
 func (c Config) withDefaults() Config {
@@ -129,7 +131,7 @@ func (c Config) withDefaults() Config {
 // Group is a set of shards serving one port.
 type Group struct {
 	cfg    Config
-	shards []*Shard
+	shards []*shard
 	// h1 and h2 serve HTTP/2 connections. h1 is never served on a listener:
 	// it carries the base configuration and its Shutdown sends GOAWAY to
 	// every HTTP/2 connection.
@@ -139,8 +141,8 @@ type Group struct {
 	exec api.Exec
 }
 
-// Shard is one listener and whatever serves it.
-type Shard struct {
+// shard is one listener and whatever serves it.
+type shard struct {
 	g      *Group
 	plan   topology.Shard
 	ln     *socket.Listener
@@ -158,10 +160,6 @@ type Shard struct {
 	h2      h2Conns
 }
 
-// ErrPinStd is returned when pinning is asked of the std engine, whose
-// goroutines the runtime moves between threads at will.
-var ErrPinStd = errors.New("shard: pinning needs the loop engine: net/http serves each connection on an unpinned goroutine")
-
 // New checks cfg and prepares the group.
 func New(cfg Config) (*Group, error) {
 	cfg = cfg.withDefaults()
@@ -169,7 +167,8 @@ func New(cfg Config) (*Group, error) {
 	case cfg.Engine != EngineLoop && cfg.Engine != EngineStd:
 		return nil, fmt.Errorf("shard: unknown engine %q: want %q or %q", cfg.Engine, EngineLoop, EngineStd)
 	case cfg.Engine == EngineStd && cfg.Pin:
-		return nil, ErrPinStd
+		// The runtime moves the std engine's goroutines between threads at will.
+		return nil, errors.New("shard: pinning needs the loop engine: net/http serves each connection on an unpinned goroutine")
 	case len(cfg.Plan) == 0 || len(cfg.Plan) != len(cfg.Listeners):
 		return nil, fmt.Errorf("shard: %d shards planned for %d listeners", len(cfg.Plan), len(cfg.Listeners))
 	case cfg.Store == nil:
@@ -191,10 +190,10 @@ func New(cfg Config) (*Group, error) {
 	g.exec = api.Exec{Store: cfg.Store, Limits: cfg.Limits, Stats: g.WriteStats, Logf: cfg.Logf}
 	base := &api.Handler{Exec: g.exec}
 	for i, p := range cfg.Plan {
-		s := &Shard{g: g, plan: p, ln: cfg.Listeners[i], sem: newSemaphore(cfg.ConcurrencyLimit)}
+		s := &shard{g: g, plan: p, ln: cfg.Listeners[i], sem: newSemaphore(cfg.ConcurrencyLimit)}
 		var h http.Handler = base
-		if cfg.Wrap != nil {
-			h = cfg.Wrap(h)
+		if cfg.wrap != nil {
+			h = cfg.wrap(h)
 		}
 		s.handler = s.limit(h)
 		g.shards = append(g.shards, s)
@@ -203,7 +202,7 @@ func New(cfg Config) (*Group, error) {
 }
 
 // limit counts a request against the shard's semaphore while h serves it.
-func (s *Shard) limit(h http.Handler) http.Handler {
+func (s *shard) limit(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.sem.acquire()
 		defer s.sem.release()
@@ -217,7 +216,7 @@ func (s *Shard) limit(h http.Handler) http.Handler {
 // accepting at MaxConns, wakes it to accept again. The loop raises
 // acceptFull before it checks the count a last time, so one of the two
 // sees the other's change and no wake-up is lost.
-func (s *Shard) connDone() {
+func (s *shard) connDone() {
 	if s.count.open.Add(-1) < int64(s.g.cfg.MaxConns) && s.acceptFull.Load() && s.wake != nil {
 		s.wake()
 	}
@@ -254,7 +253,7 @@ func (g *Group) Serve(ctx context.Context) error {
 }
 
 // serve runs one shard with the configured engine.
-func (s *Shard) serve(ctx context.Context) error {
+func (s *shard) serve(ctx context.Context) error {
 	if s.g.cfg.Engine == EngineStd {
 		return s.serveStd(ctx)
 	}

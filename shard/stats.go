@@ -5,6 +5,7 @@ import (
 	"io"
 	"runtime"
 	"sync/atomic"
+	"unsafe"
 )
 
 // counters are one shard's statistics. The event loop is their only writer
@@ -13,8 +14,17 @@ type counters struct {
 	accepted atomic.Uint64
 	open     atomic.Int64
 	requests atomic.Uint64
-	_        [40]byte // keep shards' counters on separate cache lines
+	// epollErrors counts failed epoll_ctl calls: each closed a connection
+	// or left the listener to be armed again.
+	epollErrors atomic.Uint64
+	_           [cacheLine - 4*8]byte // keep shards' counters on separate cache lines
 }
+
+// cacheLine is the size of a CPU cache line on amd64 and arm64, in bytes.
+const cacheLine = 64
+
+// The counters fill exactly one cache line: a compile-time check.
+var _ = [1]struct{}{}[unsafe.Sizeof(counters{})-cacheLine]
 
 // ShardStats is one shard's entry in the /stats document.
 type ShardStats struct {
@@ -29,6 +39,9 @@ type ShardStats struct {
 	Open     int64  `json:"open"`
 	Requests uint64 `json:"requests"`
 	InFlight int    `json:"in_flight"`
+	// EpollErrors counts failed epoll_ctl calls (loop engine): each closed
+	// its connection.
+	EpollErrors uint64 `json:"epoll_errors"`
 }
 
 // Stats is the /stats document.
@@ -59,18 +72,19 @@ func (g *Group) WriteStats(w io.Writer) error {
 	return json.NewEncoder(w).Encode(g.Stats())
 }
 
-func (s *Shard) stats() ShardStats {
+func (s *shard) stats() ShardStats {
 	return ShardStats{
-		Shard:    s.plan.Shard,
-		CPU:      s.plan.CPU,
-		Core:     s.plan.Core,
-		Package:  s.plan.Package,
-		Node:     s.plan.Node,
-		Pinned:   s.pinned.Load(),
-		TID:      int(s.tid.Load()),
-		Accepted: s.count.accepted.Load(),
-		Open:     s.count.open.Load(),
-		Requests: s.count.requests.Load(),
-		InFlight: s.sem.inUse(),
+		Shard:       s.plan.Shard,
+		CPU:         s.plan.CPU,
+		Core:        s.plan.Core,
+		Package:     s.plan.Package,
+		Node:        s.plan.Node,
+		Pinned:      s.pinned.Load(),
+		TID:         int(s.tid.Load()),
+		Accepted:    s.count.accepted.Load(),
+		Open:        s.count.open.Load(),
+		Requests:    s.count.requests.Load(),
+		InFlight:    s.sem.inUse(),
+		EpollErrors: s.count.epollErrors.Load(),
 	}
 }

@@ -15,7 +15,7 @@ import (
 
 // serveStd serves the shard's listener with net/http: HTTP/1.1, HTTP/2 by
 // prior knowledge (net/http's own) and Upgrade: h2c (handed to x/net/http2).
-func (s *Shard) serveStd(ctx context.Context) error {
+func (s *shard) serveStd(ctx context.Context) error {
 	inner, err := s.ln.NetListener()
 	s.ln.Close() // ln holds its own descriptor
 	if err != nil {
@@ -121,7 +121,7 @@ func (c *limitConn) CloseWrite() error {
 
 // serveStdRequest serves one request, taking over the connection for an
 // acceptable Upgrade: h2c request.
-func (s *Shard) serveStdRequest(w http.ResponseWriter, r *http.Request) {
+func (s *shard) serveStdRequest(w http.ResponseWriter, r *http.Request) {
 	if !s.wantsStdUpgrade(r) {
 		s.handler.ServeHTTP(w, r)
 		return
@@ -158,7 +158,7 @@ func (s *Shard) serveStdRequest(w http.ResponseWriter, r *http.Request) {
 // wantsStdUpgrade reports whether r asks for h2c in a way corekv accepts:
 // HTTP/1.1, the Upgrade, Connection and HTTP2-Settings headers of RFC 7540
 // section 3.2, and a body of known length within the value limit.
-func (s *Shard) wantsStdUpgrade(r *http.Request) bool {
+func (s *shard) wantsStdUpgrade(r *http.Request) bool {
 	if r.ProtoMajor != 1 || r.ProtoMinor != 1 || len(r.Header["Http2-Settings"]) != 1 {
 		return false
 	}
