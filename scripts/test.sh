@@ -18,7 +18,7 @@ apt_install() {
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 	fi
 }
-apt_install curl util-linux
+apt_install curl util-linux nginx iproute2
 
 echo "== go mod download"
 go mod download
@@ -45,6 +45,11 @@ for target in shard:FuzzParseDifferential shard:FuzzParseHead api:FuzzAppendKey;
 	echo "== fuzz ${target#*:} for $fuzztime"
 	go test -run '^$' -fuzz "^${target#*:}\$" -fuzztime "$fuzztime" "./${target%%:*}/"
 done
+
+echo "== deploy: nginx consistent hashing over corekv nodes in network namespaces"
+bash deploy/test.sh
+echo "== deploy: Kubernetes manifests (deploy/kubernetes/check, a module of its own)"
+(cd deploy/kubernetes/check && go test -count=1 ./...)
 
 echo "== VM suite"
 [ -n "${SKIP_VM:-}" ] || bash scripts/vmtest.sh
