@@ -42,7 +42,7 @@ type Op uint8
 
 // The operations of the API.
 const (
-	OpNone   Op = iota // the request matched no operation; see Route.Status
+	OpNone   Op = iota // the request matched no operation; the request was refused before any operation
 	OpHello            // GET / : the greeting
 	OpGet              // GET /get/{key}
 	OpHead             // HEAD /get/{key}
@@ -59,19 +59,19 @@ const Hello = "Hello, World!"
 
 // Allow values sent with 405 answers.
 const (
-	AllowHello = "GET, HEAD"
-	AllowGet   = "GET, HEAD"
-	AllowStore = "POST, PUT, DELETE"
-	AllowStats = "GET, HEAD"
+	allowHello = "GET, HEAD"
+	allowGet   = "GET, HEAD"
+	allowStore = "POST, PUT, DELETE"
+	allowStats = "GET, HEAD"
 )
 
-// Route is the outcome of matching a request line.
-type Route struct {
+// route is the outcome of matching a request line.
+type route struct {
 	Op Op
 	// Head is true for a HEAD request: answer as GET, without the body.
 	Head bool
 	// Key is the key's path segment as sent, still percent-encoded. Use
-	// AppendKey to get the key itself.
+	// appendKey to get the key itself.
 	Key string
 	// Status is the error status when Op is OpNone: 404 or 405.
 	Status int
@@ -79,33 +79,33 @@ type Route struct {
 	Allow string
 }
 
-// Match maps a method and a request path (no query, no fragment: see
-// SplitTarget) to a route. It does not allocate.
-func Match(method, path string) Route {
+// match maps a method and a request path (no query, no fragment: see
+// splitTarget) to a route. It does not allocate.
+func match(method, path string) route {
 	switch {
 	case path == "/":
-		return byMethod(method, "", AllowHello, OpHello, OpHello, OpNone, OpNone)
+		return byMethod(method, "", allowHello, OpHello, OpHello, OpNone, OpNone)
 	case path == "/stats":
-		return byMethod(method, "", AllowStats, OpStats, OpStats, OpNone, OpNone)
+		return byMethod(method, "", allowStats, OpStats, OpStats, OpNone, OpNone)
 	case strings.HasPrefix(path, "/get/"):
 		key := path[len("/get/"):]
 		if strings.IndexByte(key, '/') >= 0 {
-			return Route{Status: http.StatusNotFound}
+			return route{Status: http.StatusNotFound}
 		}
-		return byMethod(method, key, AllowGet, OpGet, OpHead, OpNone, OpNone)
+		return byMethod(method, key, allowGet, OpGet, OpHead, OpNone, OpNone)
 	case strings.HasPrefix(path, "/store/"):
 		key := path[len("/store/"):]
 		if strings.IndexByte(key, '/') >= 0 {
-			return Route{Status: http.StatusNotFound}
+			return route{Status: http.StatusNotFound}
 		}
-		return byMethod(method, key, AllowStore, OpNone, OpNone, OpSet, OpDelete)
+		return byMethod(method, key, allowStore, OpNone, OpNone, OpSet, OpDelete)
 	}
-	return Route{Status: http.StatusNotFound}
+	return route{Status: http.StatusNotFound}
 }
 
 // byMethod picks the operation of a route for a method; an operation of
 // OpNone means the route does not take that method.
-func byMethod(method, key, allow string, get, head, set, del Op) Route {
+func byMethod(method, key, allow string, get, head, set, del Op) route {
 	op, isHead := OpNone, false
 	switch method {
 	case "GET":
@@ -118,17 +118,17 @@ func byMethod(method, key, allow string, get, head, set, del Op) Route {
 		op = del
 	}
 	if op == OpNone {
-		return Route{Status: http.StatusMethodNotAllowed, Allow: allow}
+		return route{Status: http.StatusMethodNotAllowed, Allow: allow}
 	}
 	if op == OpHello || op == OpStats {
-		return Route{Op: op, Head: isHead}
+		return route{Op: op, Head: isHead}
 	}
-	return Route{Op: op, Head: isHead, Key: key}
+	return route{Op: op, Head: isHead, Key: key}
 }
 
-// SplitTarget returns the path of an origin-form request target: the part
+// splitTarget returns the path of an origin-form request target: the part
 // before any '?' or '#'.
-func SplitTarget(target string) string {
+func splitTarget(target string) string {
 	if i := strings.IndexAny(target, "?#"); i >= 0 {
 		return target[:i]
 	}

@@ -13,42 +13,42 @@ import (
 func TestMatch(t *testing.T) {
 	tests := []struct {
 		name, method, path string
-		want               Route
+		want               route
 	}{
-		{"hello", "GET", "/", Route{Op: OpHello}},
-		{"hello head", "HEAD", "/", Route{Op: OpHello, Head: true}},
-		{"hello post", "POST", "/", Route{Status: 405, Allow: AllowHello}},
-		{"hello options", "OPTIONS", "/", Route{Status: 405, Allow: AllowHello}},
-		{"stats", "GET", "/stats", Route{Op: OpStats}},
-		{"stats head", "HEAD", "/stats", Route{Op: OpStats, Head: true}},
-		{"stats delete", "DELETE", "/stats", Route{Status: 405, Allow: AllowStats}},
-		{"stats with slash", "GET", "/stats/", Route{Status: 404}},
-		{"get", "GET", "/get/k", Route{Op: OpGet, Key: "k"}},
-		{"get head", "HEAD", "/get/k", Route{Op: OpHead, Head: true, Key: "k"}},
-		{"get escaped key kept raw", "GET", "/get/a%2Fb", Route{Op: OpGet, Key: "a%2Fb"}},
-		{"get empty key", "GET", "/get/", Route{Op: OpGet, Key: ""}},
-		{"get put", "PUT", "/get/k", Route{Status: 405, Allow: AllowGet}},
-		{"get delete", "DELETE", "/get/k", Route{Status: 405, Allow: AllowGet}},
-		{"get two segments", "GET", "/get/a/b", Route{Status: 404}},
-		{"get without slash", "GET", "/get", Route{Status: 404}},
-		{"store post", "POST", "/store/k", Route{Op: OpSet, Key: "k"}},
-		{"store put", "PUT", "/store/k", Route{Op: OpSet, Key: "k"}},
-		{"store delete", "DELETE", "/store/k", Route{Op: OpDelete, Key: "k"}},
-		{"store get", "GET", "/store/k", Route{Status: 405, Allow: AllowStore}},
-		{"store head", "HEAD", "/store/k", Route{Status: 405, Allow: AllowStore}},
-		{"store patch", "PATCH", "/store/k", Route{Status: 405, Allow: AllowStore}},
-		{"store two segments", "POST", "/store/a/b", Route{Status: 404}},
-		{"lower-case method", "get", "/get/k", Route{Status: 405, Allow: AllowGet}},
-		{"unknown path", "GET", "/nope", Route{Status: 404}},
-		{"unknown path any method", "DELETE", "/nope", Route{Status: 404}},
-		{"double slash", "GET", "//get/k", Route{Status: 404}},
-		{"asterisk", "OPTIONS", "*", Route{Status: 404}},
-		{"empty path", "GET", "", Route{Status: 404}},
-		{"case matters in paths", "GET", "/GET/k", Route{Status: 404}},
+		{"hello", "GET", "/", route{Op: OpHello}},
+		{"hello head", "HEAD", "/", route{Op: OpHello, Head: true}},
+		{"hello post", "POST", "/", route{Status: 405, Allow: allowHello}},
+		{"hello options", "OPTIONS", "/", route{Status: 405, Allow: allowHello}},
+		{"stats", "GET", "/stats", route{Op: OpStats}},
+		{"stats head", "HEAD", "/stats", route{Op: OpStats, Head: true}},
+		{"stats delete", "DELETE", "/stats", route{Status: 405, Allow: allowStats}},
+		{"stats with slash", "GET", "/stats/", route{Status: 404}},
+		{"get", "GET", "/get/k", route{Op: OpGet, Key: "k"}},
+		{"get head", "HEAD", "/get/k", route{Op: OpHead, Head: true, Key: "k"}},
+		{"get escaped key kept raw", "GET", "/get/a%2Fb", route{Op: OpGet, Key: "a%2Fb"}},
+		{"get empty key", "GET", "/get/", route{Op: OpGet, Key: ""}},
+		{"get put", "PUT", "/get/k", route{Status: 405, Allow: allowGet}},
+		{"get delete", "DELETE", "/get/k", route{Status: 405, Allow: allowGet}},
+		{"get two segments", "GET", "/get/a/b", route{Status: 404}},
+		{"get without slash", "GET", "/get", route{Status: 404}},
+		{"store post", "POST", "/store/k", route{Op: OpSet, Key: "k"}},
+		{"store put", "PUT", "/store/k", route{Op: OpSet, Key: "k"}},
+		{"store delete", "DELETE", "/store/k", route{Op: OpDelete, Key: "k"}},
+		{"store get", "GET", "/store/k", route{Status: 405, Allow: allowStore}},
+		{"store head", "HEAD", "/store/k", route{Status: 405, Allow: allowStore}},
+		{"store patch", "PATCH", "/store/k", route{Status: 405, Allow: allowStore}},
+		{"store two segments", "POST", "/store/a/b", route{Status: 404}},
+		{"lower-case method", "get", "/get/k", route{Status: 405, Allow: allowGet}},
+		{"unknown path", "GET", "/nope", route{Status: 404}},
+		{"unknown path any method", "DELETE", "/nope", route{Status: 404}},
+		{"double slash", "GET", "//get/k", route{Status: 404}},
+		{"asterisk", "OPTIONS", "*", route{Status: 404}},
+		{"empty path", "GET", "", route{Status: 404}},
+		{"case matters in paths", "GET", "/GET/k", route{Status: 404}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := Match(tc.method, tc.path); got != tc.want {
+			if got := match(tc.method, tc.path); got != tc.want {
 				t.Errorf("Match(%q, %q) = %+v, want %+v", tc.method, tc.path, got, tc.want)
 			}
 		})
@@ -57,9 +57,9 @@ func TestMatch(t *testing.T) {
 
 func TestMatchAllocs(t *testing.T) {
 	allocs := testing.AllocsPerRun(100, func() {
-		Match("GET", "/get/k")
-		Match("POST", "/get/k")
-		Match("DELETE", "/store/a%2Fb")
+		match("GET", "/get/k")
+		match("POST", "/get/k")
+		match("DELETE", "/store/a%2Fb")
 	})
 	if allocs != 0 {
 		t.Errorf("Match: %v allocations, want 0", allocs)
@@ -79,7 +79,7 @@ func TestSplitTarget(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := SplitTarget(tc.in); got != tc.want {
+			if got := splitTarget(tc.in); got != tc.want {
 				t.Errorf("SplitTarget(%q) = %q, want %q", tc.in, got, tc.want)
 			}
 		})
@@ -173,11 +173,11 @@ func TestHandler(t *testing.T) {
 		{name: "no route", method: "GET", target: "/nope", wantStatus: 404, wantBody: ErrNoRoute.Msg + "\n", wantStore: unchanged},
 		{name: "two segments", method: "PUT", target: "/store/a/b", body: "x", wantStatus: 404, wantStore: unchanged},
 		{name: "method on get", method: "DELETE", target: "/get/k", wantStatus: 405, wantBody: ErrMethod.Msg + "\n",
-			wantHeader: map[string]string{"Allow": AllowGet}, wantStore: unchanged},
+			wantHeader: map[string]string{"Allow": allowGet}, wantStore: unchanged},
 		{name: "method on store", method: "GET", target: "/store/k", wantStatus: 405,
-			wantHeader: map[string]string{"Allow": AllowStore}, wantStore: unchanged},
+			wantHeader: map[string]string{"Allow": allowStore}, wantStore: unchanged},
 		{name: "method on hello", method: "POST", target: "/", body: "x", wantStatus: 405,
-			wantHeader: map[string]string{"Allow": AllowHello}, wantStore: unchanged},
+			wantHeader: map[string]string{"Allow": allowHello}, wantStore: unchanged},
 		{name: "no length", method: "POST", target: "/store/new", wantStatus: 411, wantBody: ErrNoLength.Msg + "\n", wantStore: unchanged},
 		{name: "too large", method: "POST", target: "/store/new", body: strings.Repeat("x", testMaxValue+1), wantStatus: 413,
 			wantBody: ErrValueTooLarge.Msg + "\n", wantHeader: map[string]string{"Connection": "close"}, wantStore: unchanged},

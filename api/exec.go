@@ -57,11 +57,17 @@ type Body interface {
 // header values, and a body made of Text, the Problem's message and a
 // newline, and Value, in that order (at most one of them is set).
 //
-// Value follows the value-lifetime rule: a stored value that an event loop
-// got is valid until that loop's next quiescent point, so a loop may send it
-// zero-copy within the current iteration; anything that must outlive it,
-// and every goroutine-based path, copies it.
+// Value follows the value-lifetime rule (COMMON.md): a stored value that an
+// event loop got is valid until that loop's next quiescent point, so the
+// loop may send it zero-copy within the current iteration and must copy
+// what outlives it. Goroutine-based paths (Handler, x/net's HTTP/2 server)
+// must read values through a copying accessor: today's store never reuses
+// a value's memory, so Do reads with Store.Get for both; a store that
+// reuses memory adds a Request field that makes Do copy for them.
 type Result struct {
+	// Op is the operation the request asked for, OpNone when it matched
+	// none: for metrics and logs.
+	Op          Op
 	Status      int
 	ContentType string // "" when the answer has no body
 	Allow       string // the methods a 405 answer lists
@@ -94,7 +100,7 @@ func Refusal(p *Problem) Result {
 // with room for Limits.MaxKeySize bytes, Do does not allocate to answer a
 // GET, a HEAD or GET /.
 func (x *Exec) Do(r *Request, key []byte) Result {
-	rt := Match(r.Method, SplitTarget(r.Target))
+	rt := match(r.Method, splitTarget(r.Target))
 	if rt.Op == OpNone {
 		res := Refusal(ErrNoRoute)
 		if rt.Status == http.StatusMethodNotAllowed {
@@ -107,18 +113,18 @@ func (x *Exec) Do(r *Request, key []byte) Result {
 	lim := x.Limits.WithDefaults()
 	if rt.Op.HasKey() {
 		var p *Problem
-		if key, p = AppendKey(key[:0], rt.Key, lim.MaxKeySize); p != nil {
+		if key, p = appendKey(key[:0], rt.Key, lim.MaxKeySize); p != nil {
 			res := Refusal(p)
-			res.Head = rt.Head
+			res.Op, res.Head = rt.Op, rt.Head
 			return res
 		}
 	}
 	res := x.do(rt, key, r, lim)
-	res.Head = rt.Head
+	res.Op, res.Head = rt.Op, rt.Head
 	return res
 }
 
-func (x *Exec) do(rt Route, key []byte, r *Request, lim Limits) Result {
+func (x *Exec) do(rt route, key []byte, r *Request, lim Limits) Result {
 	switch rt.Op {
 	case OpHello:
 		return Result{Status: http.StatusOK, ContentType: TypeText, Text: Hello}

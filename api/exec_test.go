@@ -43,7 +43,7 @@ func TestDo(t *testing.T) {
 		{"head missing", Request{Method: "HEAD", Target: "/get/nope"},
 			Result{Status: http.StatusNotFound, ContentType: TypeText, Head: true, Problem: ErrNoKey}},
 		{"method", Request{Method: "HEAD", Target: "/store/k"},
-			Result{Status: http.StatusMethodNotAllowed, ContentType: TypeText, Allow: AllowStore, Head: true, Problem: ErrMethod}},
+			Result{Status: http.StatusMethodNotAllowed, ContentType: TypeText, Allow: allowStore, Head: true, Problem: ErrMethod}},
 		{"unframed store", Request{Method: "PUT", Target: "/store/k", Unframed: true},
 			Result{Status: http.StatusLengthRequired, ContentType: TypeText, Problem: ErrNoLength}},
 		{"body too large", Request{Method: "PUT", Target: "/store/k", Body: &fixedBody{err: ErrValueTooLarge}},

@@ -9,9 +9,7 @@ import (
 )
 
 // Handler serves the API with net/http, for the std engine and for HTTP/2
-// streams of both engines. It reads values with ReadValue and copies
-// nothing it answers: net/http writes Result.Value before ServeHTTP
-// returns.
+// streams of both engines: it calls Exec.Do and encodes the Result.
 type Handler struct {
 	Exec
 }

@@ -30,11 +30,11 @@ var (
 	ErrInternal      = &Problem{http.StatusInternalServerError, "internal server error"}
 )
 
-// AppendKey percent-decodes the key segment raw, appends it to dst and
+// appendKey percent-decodes the key segment raw, appends it to dst and
 // returns the result. It refuses an empty key, a malformed escape and a key
 // longer than max bytes once decoded. It does not allocate when dst has
 // room.
-func AppendKey(dst []byte, raw string, max int) ([]byte, *Problem) {
+func appendKey(dst []byte, raw string, max int) ([]byte, *Problem) {
 	if raw == "" {
 		return dst, ErrEmptyKey
 	}

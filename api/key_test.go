@@ -42,7 +42,7 @@ var appendKeyTests = []struct {
 func TestAppendKey(t *testing.T) {
 	for _, tc := range appendKeyTests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, p := AppendKey([]byte("pre/"), tc.raw, tc.max)
+			got, p := appendKey([]byte("pre/"), tc.raw, tc.max)
 			if p != tc.wantErr {
 				t.Fatalf("AppendKey(%q, %d) = %q, %v, want %v", tc.raw, tc.max, got, p, tc.wantErr)
 			}
@@ -66,7 +66,7 @@ func TestAppendKeyProblemStatus(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, p := AppendKey(nil, tc.raw, 8)
+			_, p := appendKey(nil, tc.raw, 8)
 			if p == nil || p.Status != tc.want {
 				t.Errorf("AppendKey(%q, 8) = %v, want status %d", tc.raw, p, tc.want)
 			}
@@ -77,10 +77,10 @@ func TestAppendKeyProblemStatus(t *testing.T) {
 func TestAppendKeyAllocs(t *testing.T) {
 	dst := make([]byte, 0, 64)
 	allocs := testing.AllocsPerRun(100, func() {
-		if _, p := AppendKey(dst[:0], "a%2Fb%20c", 64); p != nil {
+		if _, p := appendKey(dst[:0], "a%2Fb%20c", 64); p != nil {
 			t.Fatal(p)
 		}
-		if _, p := AppendKey(dst[:0], "%zz", 64); p == nil {
+		if _, p := appendKey(dst[:0], "%zz", 64); p == nil {
 			t.Fatal("bad escape accepted")
 		}
 	})
@@ -89,14 +89,14 @@ func TestAppendKeyAllocs(t *testing.T) {
 	}
 }
 
-// FuzzAppendKey compares AppendKey with url.PathUnescape, the standard
+// FuzzAppendKey compares appendKey with url.PathUnescape, the standard
 // library's decoding of a path segment. They must agree on what is a
 // malformed escape and on the decoded bytes. Documented exceptions:
-//   - AppendKey refuses the empty key (ErrEmptyKey): a route's key segment
+//   - appendKey refuses the empty key (ErrEmptyKey): a route's key segment
 //     must name something, while "" unescapes fine;
-//   - AppendKey refuses a key longer than max once decoded (ErrKeyTooLong),
+//   - appendKey refuses a key longer than max once decoded (ErrKeyTooLong),
 //     which url.PathUnescape has no notion of. A key of exactly max bytes
-//     passes, one byte less of max refuses it. AppendKey reads from left
+//     passes, one byte less of max refuses it. appendKey reads from left
 //     to right, so a bad escape after more than max decoded bytes is
 //     reported as ErrKeyTooLong.
 func FuzzAppendKey(f *testing.F) {
@@ -105,7 +105,7 @@ func FuzzAppendKey(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
 		want, err := url.PathUnescape(raw)
-		got, p := AppendKey([]byte("pre"), raw, DefaultMaxKeySize)
+		got, p := appendKey([]byte("pre"), raw, DefaultMaxKeySize)
 		if !bytes.HasPrefix(got, []byte("pre")) {
 			t.Fatalf("AppendKey(%q) = %q, lost dst's bytes", raw, got)
 		}
@@ -135,10 +135,10 @@ func FuzzAppendKey(f *testing.F) {
 		if p != nil || string(got) != want {
 			t.Fatalf("AppendKey(%q) = %q, %v, want %q as url.PathUnescape", raw, got, p, want)
 		}
-		if exact, p := AppendKey(nil, raw, len(want)); p != nil || string(exact) != want {
+		if exact, p := appendKey(nil, raw, len(want)); p != nil || string(exact) != want {
 			t.Fatalf("AppendKey(%q, %d) = %q, %v, want %q", raw, len(want), exact, p, want)
 		}
-		if _, p := AppendKey(nil, raw, len(want)-1); p != ErrKeyTooLong {
+		if _, p := appendKey(nil, raw, len(want)-1); p != ErrKeyTooLong {
 			t.Fatalf("AppendKey(%q, %d) = %v, want %v", raw, len(want)-1, p, ErrKeyTooLong)
 		}
 	})
