@@ -86,7 +86,6 @@ type loop struct {
 	key     []byte
 	req     http1.Request
 	exec    *api.Exec
-	apiReq  api.Request
 	body    loopBody
 	parked  []*conn
 	now     time.Time

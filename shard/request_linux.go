@@ -120,8 +120,8 @@ func (l *loop) answer(c *conn, r *http1.Request, body []byte, size int) {
 	l.s.count.requests.Add(1)
 	f := http1.Framing{KeepAlive: r.KeepAlive && !l.draining, HTTP10: r.Minor == 0}
 	l.body = loopBody{r: r, span: body, size: size}
-	l.apiReq = api.Request{Method: r.Method, Target: r.Origin(), Unframed: r.Unframed(), Body: &l.body}
-	res := l.exec.Do(&l.apiReq, l.key)
+	req := api.Request{Method: r.Method, Target: r.Origin(), Unframed: r.Unframed(), Body: &l.body}
+	res := l.exec.Do(&req, l.key)
 	if res.Close {
 		f.KeepAlive = false
 	}
