@@ -41,7 +41,7 @@ go test -count=1 -race ./store/... ./shard/...
 # A bounded fuzz pass over the parsers (go test above replays the corpus in
 # testdata/fuzz). FUZZTIME=5m scripts/test.sh fuzzes longer.
 fuzztime=${FUZZTIME:-30s}
-for target in shard:FuzzParseDifferential shard:FuzzParseHead api:FuzzAppendKey; do
+for target in internal/http1:FuzzParseDifferential internal/http1:FuzzParseHead api:FuzzAppendKey; do
 	echo "== fuzz ${target#*:} for $fuzztime"
 	go test -run '^$' -fuzz "^${target#*:}\$" -fuzztime "$fuzztime" "./${target%%:*}/"
 done
