@@ -10,6 +10,7 @@ package store
 import (
 	"errors"
 	"sync/atomic"
+	"time"
 	"unsafe"
 )
 
@@ -63,8 +64,31 @@ type Config struct {
 
 	// MaxBytes bounds the bytes of keys plus values held, as Bytes counts
 	// them (the map's own overhead per entry is not counted). Values ≤ 0
-	// mean unlimited, the default.
+	// mean unlimited, the default. For a Cache with Evict it bounds the
+	// memory mapped for entries instead (at least two segments), headers
+	// and free space included.
 	MaxBytes int64
+
+	// The fields below configure a Cache (New) only.
+
+	// Eviction is what a Cache does at MaxBytes. Default Evict.
+	Eviction Eviction
+
+	// SegmentSize is the size in bytes of the blocks of memory a Cache
+	// maps for entries; an entry (a 16-byte header, the key and the
+	// value, rounded up to 4 bytes) must fit in one. Default 1 MiB.
+	SegmentSize int
+
+	// Map returns a new segment of size bytes for a Shard on NUMA node
+	// node (-1: no preference). The Cache keeps what it returns for the
+	// life of the process. nil: anonymous memory with no NUMA policy
+	// (on the Go heap where corekv does not map memory itself).
+	Map func(size int, node int) ([]byte, error)
+
+	// Now is the clock for expiry, read by the Cache's own methods and
+	// by NewShard; a Shard reads the time it is given by Quiescent.
+	// Default time.Now.
+	Now func() time.Time
 }
 
 // withDefaults returns c with its unset fields set to the defaults.

@@ -36,35 +36,38 @@ func del(k string, present bool) op  { return op{do: "delete", key: k, ok: prese
 func setBytes(k string, v []byte) op { return op{do: "set", key: k, value: v} }
 func getBytes(k string, v []byte) op { return op{do: "get", key: k, value: v, ok: true} }
 
+// storeCases is the table both TestStore and TestCache run.
+var storeCases = []struct {
+	name      string
+	cfg       Config
+	in        []op
+	wantLen   int
+	wantBytes int64
+}{
+	{name: "empty store misses", in: []op{miss("a"), del("a", false)}},
+	{name: "set then get", in: []op{set("a", "1"), get("a", "1"), miss("b")}, wantLen: 1, wantBytes: 2},
+	{name: "binary value and key", in: []op{setBytes("\x00k\xff", binaryValue), getBytes("\x00k\xff", binaryValue), miss("\x00k")}, wantLen: 1, wantBytes: 10},
+	{name: "empty value is a value", in: []op{set("k", ""), get("k", "")}, wantLen: 1, wantBytes: 1},
+	{name: "empty key", in: []op{set("", "v"), get("", "v")}, wantLen: 1, wantBytes: 1},
+	{name: "overwrite", in: []op{set("a", "xx"), set("a", "yyyy"), get("a", "yyyy")}, wantLen: 1, wantBytes: 5},
+	{name: "overwrite smaller", in: []op{set("a", "yyyy"), set("a", "x"), get("a", "x")}, wantLen: 1, wantBytes: 2},
+	{name: "delete", in: []op{set("a", "1"), set("b", "22"), del("a", true), miss("a"), del("a", false), get("b", "22")}, wantLen: 1, wantBytes: 3},
+	{name: "set after delete", in: []op{set("a", "1"), del("a", true), set("a", "22"), get("a", "22")}, wantLen: 1, wantBytes: 3},
+	{name: "limit exact fit", cfg: Config{MaxBytes: 4}, in: []op{set("ab", "cd"), get("ab", "cd")}, wantLen: 1, wantBytes: 4},
+	{name: "limit exceeded stores nothing", cfg: Config{MaxBytes: 4}, in: []op{setFull("ab", "cde"), miss("ab")}},
+	{name: "entry larger than limit", cfg: Config{MaxBytes: 4}, in: []op{set("a", "b"), setFull("k", "0123456789"), miss("k"), get("a", "b")}, wantLen: 1, wantBytes: 2},
+	{name: "ErrFull keeps old value", cfg: Config{MaxBytes: 6}, in: []op{set("ab", "cd"), setFull("ab", "cdefg"), get("ab", "cd")}, wantLen: 1, wantBytes: 4},
+	{name: "grow within limit", cfg: Config{MaxBytes: 6}, in: []op{set("ab", "cd"), set("ab", "cdef"), get("ab", "cdef")}, wantLen: 1, wantBytes: 6},
+	{name: "replace no larger when full", cfg: Config{MaxBytes: 4}, in: []op{set("ab", "cd"), setFull("x", "y"), set("ab", "ef"), set("ab", "e"), get("ab", "e")}, wantLen: 1, wantBytes: 3},
+	{name: "delete frees bytes", cfg: Config{MaxBytes: 4}, in: []op{set("ab", "cd"), setFull("xy", "zz"), del("ab", true), set("xy", "zz"), get("xy", "zz")}, wantLen: 1, wantBytes: 4},
+	{name: "negative limit is unlimited", cfg: Config{MaxBytes: -1}, in: []op{set("ab", "cdefgh")}, wantLen: 1, wantBytes: 8},
+}
+
+var binaryValue = []byte{0, 1, '\r', '\n', 0xff, 0xfe, 0}
+
 func TestStore(t *testing.T) {
-	binary := []byte{0, 1, '\r', '\n', 0xff, 0xfe, 0}
-	tests := []struct {
-		name      string
-		cfg       Config
-		in        []op
-		wantLen   int
-		wantBytes int64
-	}{
-		{name: "empty store misses", in: []op{miss("a"), del("a", false)}},
-		{name: "set then get", in: []op{set("a", "1"), get("a", "1"), miss("b")}, wantLen: 1, wantBytes: 2},
-		{name: "binary value and key", in: []op{setBytes("\x00k\xff", binary), getBytes("\x00k\xff", binary), miss("\x00k")}, wantLen: 1, wantBytes: 10},
-		{name: "empty value is a value", in: []op{set("k", ""), get("k", "")}, wantLen: 1, wantBytes: 1},
-		{name: "empty key", in: []op{set("", "v"), get("", "v")}, wantLen: 1, wantBytes: 1},
-		{name: "overwrite", in: []op{set("a", "xx"), set("a", "yyyy"), get("a", "yyyy")}, wantLen: 1, wantBytes: 5},
-		{name: "overwrite smaller", in: []op{set("a", "yyyy"), set("a", "x"), get("a", "x")}, wantLen: 1, wantBytes: 2},
-		{name: "delete", in: []op{set("a", "1"), set("b", "22"), del("a", true), miss("a"), del("a", false), get("b", "22")}, wantLen: 1, wantBytes: 3},
-		{name: "set after delete", in: []op{set("a", "1"), del("a", true), set("a", "22"), get("a", "22")}, wantLen: 1, wantBytes: 3},
-		{name: "limit exact fit", cfg: Config{MaxBytes: 4}, in: []op{set("ab", "cd"), get("ab", "cd")}, wantLen: 1, wantBytes: 4},
-		{name: "limit exceeded stores nothing", cfg: Config{MaxBytes: 4}, in: []op{setFull("ab", "cde"), miss("ab")}},
-		{name: "entry larger than limit", cfg: Config{MaxBytes: 4}, in: []op{set("a", "b"), setFull("k", "0123456789"), miss("k"), get("a", "b")}, wantLen: 1, wantBytes: 2},
-		{name: "ErrFull keeps old value", cfg: Config{MaxBytes: 6}, in: []op{set("ab", "cd"), setFull("ab", "cdefg"), get("ab", "cd")}, wantLen: 1, wantBytes: 4},
-		{name: "grow within limit", cfg: Config{MaxBytes: 6}, in: []op{set("ab", "cd"), set("ab", "cdef"), get("ab", "cdef")}, wantLen: 1, wantBytes: 6},
-		{name: "replace no larger when full", cfg: Config{MaxBytes: 4}, in: []op{set("ab", "cd"), setFull("x", "y"), set("ab", "ef"), set("ab", "e"), get("ab", "e")}, wantLen: 1, wantBytes: 3},
-		{name: "delete frees bytes", cfg: Config{MaxBytes: 4}, in: []op{set("ab", "cd"), setFull("xy", "zz"), del("ab", true), set("xy", "zz"), get("xy", "zz")}, wantLen: 1, wantBytes: 4},
-		{name: "negative limit is unlimited", cfg: Config{MaxBytes: -1}, in: []op{set("ab", "cdefgh")}, wantLen: 1, wantBytes: 8},
-	}
 	for _, impl := range impls {
-		for _, tc := range tests {
+		for _, tc := range storeCases {
 			t.Run(impl.name+"/"+tc.name, func(t *testing.T) {
 				tc.cfg.Presize = 16
 				s := impl.new(tc.cfg)

@@ -1,0 +1,308 @@
+package store
+
+import (
+	"sync"
+	"sync/atomic"
+)
+
+// Segment states. A segment goes free → open (one Shard appends to it) →
+// sealed (full, in the FIFO) → busy (a Shard evicts, sweeps or compacts
+// it) → dead (nothing new will point into it) → limbo (no chunk is live;
+// waiting for the grace period) → free.
+const (
+	segFree int32 = iota
+	segOpen
+	segSealed
+	segBusy
+	segDead
+	segLimbo
+)
+
+// segment is one mapped block of memory holding chunks. Segments are
+// never unmapped, so a stale handle always names readable memory.
+type segment struct {
+	mem  []byte
+	id   uint32
+	node int
+	// gen changes each time the segment is taken for writing, so that a
+	// copying reader can tell whether what it copied was rewritten.
+	gen   atomic.Uint64
+	live  atomic.Int64 // bytes of published chunks that are still current
+	state atomic.Int32
+	// end is the bytes appended; set by the owner before it seals.
+	end int
+	// minExp is the earliest expiry of a chunk with a TTL, 0 for none;
+	// written by whoever owns the segment (open or busy).
+	minExp atomic.Uint32
+	tag    uint64 // QSBR tag while in limbo
+	// released is whether the pages were given back to the kernel.
+	released bool
+}
+
+// fifoEntry is a sealed segment in seal order; gen tells a stale entry
+// (the segment was since reused) from a current one.
+type fifoEntry struct {
+	seg *segment
+	gen uint64
+}
+
+// arena hands out segments, at most max of them resident at once (0:
+// unlimited), and takes them back after the grace period.
+type arena struct {
+	size  int
+	max   int
+	mapFn func(size, node int) ([]byte, error)
+	q     *qsbr
+
+	// tab is indexed by segment id, for readers: it is only ever
+	// replaced by a longer copy, and entries are written before any
+	// handle naming them is published.
+	tab atomic.Pointer[[]*segment]
+
+	mu        sync.Mutex
+	n         int          // segments mapped; ids are 1..n
+	ready     [][]*segment // free and resident, by node+1
+	nready    int
+	released  []*segment // free, pages given back
+	limbo     []*segment
+	fifo      []fifoEntry
+	head      int // first entry of fifo still to consider
+	cursor    int // the sweep's position in fifo
+	resident  int
+	nodeBytes []int64 // resident bytes by node+1
+	overdraft int64
+}
+
+func (a *arena) init(size, max int, mapFn func(int, int) ([]byte, error), q *qsbr) {
+	a.size, a.max, a.mapFn, a.q = size, max, mapFn, q
+	tab := make([]*segment, 64)
+	a.tab.Store(&tab)
+}
+
+// seg returns the segment with id; any id from a published handle is valid.
+func (a *arena) seg(id uint32) *segment { return (*a.tab.Load())[id] }
+
+// take returns a free segment for a writer on node, mapping a new one if
+// fewer than max are resident; nil when the arena is full.
+func (a *arena) take(node int) (*segment, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.reclaim()
+	if s := a.popReady(node); s != nil {
+		return a.open(s), nil
+	}
+	if a.max > 0 && a.resident >= a.max {
+		return nil, nil
+	}
+	return a.grow(node)
+}
+
+// takeOver is take past max, by at most over segments: the writer cannot
+// wait for the grace period. It returns nil when over are out already.
+func (a *arena) takeOver(node, over int) (*segment, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.reclaim()
+	if s := a.popReady(node); s != nil {
+		return a.open(s), nil
+	}
+	if a.resident >= a.max+over {
+		return nil, nil
+	}
+	a.overdraft++
+	return a.grow(node)
+}
+
+// grow brings a released segment back or maps a new one.
+func (a *arena) grow(node int) (*segment, error) {
+	for i := len(a.released) - 1; i >= 0; i-- {
+		if s := a.released[i]; s.node == node || i == 0 {
+			a.released = append(a.released[:i], a.released[i+1:]...)
+			s.released = false
+			a.addResident(s, 1)
+			return a.open(s), nil
+		}
+	}
+	mem, err := a.mapFn(a.size, node)
+	if err != nil {
+		return nil, err
+	}
+	a.n++
+	s := &segment{mem: mem, id: uint32(a.n), node: node}
+	tab := *a.tab.Load()
+	if s.id >= uint32(len(tab)) {
+		bigger := make([]*segment, 2*len(tab))
+		copy(bigger, tab)
+		tab = bigger
+		tab[s.id] = s
+		a.tab.Store(&tab)
+	} else {
+		tab[s.id] = s
+	}
+	a.addResident(s, 1)
+	return a.open(s), nil
+}
+
+func (a *arena) addResident(s *segment, n int) {
+	a.resident += n
+	for len(a.nodeBytes) <= s.node+1 {
+		a.nodeBytes = append(a.nodeBytes, 0)
+	}
+	a.nodeBytes[s.node+1] += int64(n * a.size)
+}
+
+// open readies s for a new writer.
+func (a *arena) open(s *segment) *segment {
+	s.gen.Add(1)
+	s.live.Store(0)
+	s.end = 0
+	s.minExp.Store(0)
+	s.state.Store(segOpen)
+	return s
+}
+
+// popReady takes a ready segment, from node if it has one.
+func (a *arena) popReady(node int) *segment {
+	if a.nready == 0 {
+		return nil
+	}
+	pick := node + 1
+	if pick >= len(a.ready) || len(a.ready[pick]) == 0 {
+		for i := range a.ready {
+			if len(a.ready[i]) > 0 {
+				pick = i
+				break
+			}
+		}
+	}
+	l := a.ready[pick]
+	s := l[len(l)-1]
+	a.ready[pick] = l[:len(l)-1]
+	a.nready--
+	return s
+}
+
+// reclaim moves segments whose grace period is over from limbo to ready,
+// or gives their pages back while more than max are resident. a.mu held.
+func (a *arena) reclaim() {
+	if len(a.limbo) == 0 {
+		return
+	}
+	safe := a.q.min()
+	kept := a.limbo[:0]
+	for _, s := range a.limbo {
+		if s.tag > safe {
+			kept = append(kept, s)
+			continue
+		}
+		s.state.Store(segFree)
+		if a.max > 0 && a.resident > a.max && release(s.mem) == nil {
+			s.released = true
+			a.addResident(s, -1)
+			a.released = append(a.released, s)
+			continue
+		}
+		for len(a.ready) <= s.node+1 {
+			a.ready = append(a.ready, nil)
+		}
+		a.ready[s.node+1] = append(a.ready[s.node+1], s)
+		a.nready++
+	}
+	clear(a.limbo[len(kept):])
+	a.limbo = kept
+}
+
+// retire puts a segment with no live chunk in limbo.
+func (a *arena) retire(s *segment) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	s.tag = a.q.retire()
+	a.limbo = append(a.limbo, s)
+}
+
+// seal queues a full segment for eviction, oldest first.
+func (a *arena) seal(s *segment) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	s.state.Store(segSealed)
+	a.fifo = append(a.fifo, fifoEntry{s, s.gen.Load()})
+}
+
+// oldest takes the oldest sealed segment for eviction (it is then busy),
+// or returns nil.
+func (a *arena) oldest() *segment {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for a.head < len(a.fifo) {
+		e := a.fifo[a.head]
+		a.fifo[a.head] = fifoEntry{}
+		a.head++
+		if e.seg.gen.Load() == e.gen && e.seg.state.CompareAndSwap(segSealed, segBusy) {
+			a.compact()
+			return e.seg
+		}
+	}
+	a.compact()
+	return nil
+}
+
+// compact drops the consumed head of the FIFO once it is half of it.
+func (a *arena) compact() {
+	if a.head > 0 && a.head >= len(a.fifo)/2 {
+		n := copy(a.fifo, a.fifo[a.head:])
+		clear(a.fifo[n:])
+		a.fifo = a.fifo[:n]
+		a.cursor = max(0, a.cursor-a.head)
+		a.head = 0
+	}
+}
+
+// sweep looks at up to look sealed segments from the sweep's cursor, and
+// takes (makes busy) and returns up to len(buf) of them for which want
+// holds; the rest stay in the FIFO.
+func (a *arena) sweep(buf []*segment, look int, want func(*segment) bool) []*segment {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	out := buf[:0]
+	for ; look > 0 && len(out) < cap(buf) && len(a.fifo) > a.head; look-- {
+		if a.cursor < a.head || a.cursor >= len(a.fifo) {
+			a.cursor = a.head
+		}
+		e := a.fifo[a.cursor]
+		a.cursor++
+		if e.seg.gen.Load() == e.gen && want(e.seg) && e.seg.state.CompareAndSwap(segSealed, segBusy) {
+			out = append(out, e.seg)
+		}
+	}
+	return out
+}
+
+// requeue makes a swept segment sealed again; its FIFO entry never left.
+func (a *arena) requeue(s *segment) {
+	s.state.Store(segSealed)
+}
+
+// needEvict reports whether the arena is so close to max that a writer
+// should evict a segment now, ahead of the next one it needs: fewer than
+// reserve segments are ready or on their way back from limbo.
+func (a *arena) needEvict(reserve int) bool {
+	if a.max == 0 {
+		return false
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.resident-a.nready-len(a.limbo)+reserve > a.max
+}
+
+// arenaStats is the arena's part of Stats.
+type arenaStats struct {
+	resident, mapped int
+	nodeBytes        []int64
+	overdraft        int64
+}
+
+func (a *arena) stats() arenaStats {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return arenaStats{a.resident, a.n, append([]int64(nil), a.nodeBytes...), a.overdraft}
+}

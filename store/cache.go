@@ -1,0 +1,302 @@
+package store
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"math/rand/v2"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/puzpuzpuz/xsync/v3"
+)
+
+// DefaultSegmentSize is the size of the blocks of memory a Cache maps for
+// its entries when Config.SegmentSize is 0: the memcached page and
+// Segcache segment size.
+const DefaultSegmentSize = 1 << 20
+
+// Eviction says what a Cache does when a write would take it past
+// Config.MaxBytes.
+type Eviction int
+
+const (
+	// Evict makes room by evicting the least recently written entries
+	// that were not read since they were last considered (CLOCK over
+	// segments in write order): every write succeeds.
+	Evict Eviction = iota
+	// EvictNone refuses the write with ErrFull instead.
+	EvictNone
+)
+
+// More errors.
+var (
+	// ErrTooLarge is returned by Set for an entry larger than a segment.
+	ErrTooLarge = errors.New("store: entry larger than a segment")
+	// ErrKeyTooLong is returned by Set for a key over 65535 bytes.
+	ErrKeyTooLong = errors.New("store: key longer than 65535 bytes")
+)
+
+// Cache is the server's store: an xsync.MapOf from a key's 64-bit hash to
+// a slot, a table of slots holding handles, and the entries themselves
+// (a header, the key and the value) in segments of memory the Cache maps
+// itself, outside the garbage collector's heap.
+//
+// Each event loop reads and writes through its own Shard, which reads
+// values zero-copy under the value-lifetime rule (see Shard.Quiescent).
+// Other goroutines use the Cache's own methods, which copy.
+type Cache struct {
+	cfg      Config
+	seed     maphash.Seed
+	m        *xsync.MapOf[uint64, uint32]
+	slots    slots
+	ar       arena
+	q        qsbr
+	base     int64 // Unix seconds of store second 0
+	collided atomic.Bool
+	budget   budget // EvictNone: the exact bound on key+value bytes
+	now      func() time.Time
+
+	mu     sync.Mutex
+	shards []*Shard // every Shard, for Stats
+	spare  []*Shard // writers for goroutines, each behind its mu
+}
+
+// New returns an empty Cache for cfg.
+func New(cfg Config) (*Cache, error) {
+	cfg = cfg.cacheDefaults()
+	if cfg.SegmentSize < 64 || cfg.SegmentSize%4 != 0 || cfg.SegmentSize > 1<<31 {
+		return nil, fmt.Errorf("store: segment size %d: want a multiple of 4 from 64 to 2 GiB", cfg.SegmentSize)
+	}
+	c := &Cache{cfg: cfg, seed: maphash.MakeSeed(), now: cfg.Now}
+	opts := []func(*xsync.MapConfig){}
+	if cfg.Presize > 0 {
+		opts = append(opts, xsync.WithPresize(cfg.Presize))
+	}
+	c.m = xsync.NewMapOfWithHasher[uint64, uint32](func(h, _ uint64) uint64 { return h }, opts...)
+	c.slots.init()
+	c.q.init()
+	maxSegs := 0
+	if cfg.Eviction == Evict && cfg.MaxBytes > 0 {
+		maxSegs = max(2, int(cfg.MaxBytes/int64(cfg.SegmentSize)))
+	}
+	if cfg.Eviction == EvictNone {
+		c.budget.max = cfg.MaxBytes
+	}
+	c.ar.init(cfg.SegmentSize, maxSegs, cfg.Map, &c.q)
+	c.base = cfg.Now().Unix() - 1
+	for range max(1, runtime.GOMAXPROCS(0)) {
+		sh := c.newShard(-1, false)
+		c.spare = append(c.spare, sh)
+	}
+	return c, nil
+}
+
+// cacheDefaults fills in what a Cache needs.
+func (c Config) cacheDefaults() Config {
+	if c.SegmentSize == 0 {
+		c.SegmentSize = DefaultSegmentSize
+	}
+	if c.MaxBytes < 0 {
+		c.MaxBytes = 0
+	}
+	if c.Map == nil {
+		c.Map = mapAnon
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return c
+}
+
+func (c *Cache) hash(key []byte) uint64 { return maphash.Bytes(c.seed, key) }
+
+// sec returns t in store seconds.
+func (c *Cache) sec(t time.Time) uint32 { return uint32(max(0, t.Unix()-c.base)) }
+
+// unix returns an expiry in Unix seconds, 0 for none.
+func (c *Cache) unix(exp uint32) int64 {
+	if exp == 0 {
+		return 0
+	}
+	return c.base + int64(exp)
+}
+
+// reserve takes delta bytes (a negative delta gives them back) from the
+// EvictNone budget, and reports whether it could; without one it does
+// nothing and reports true.
+func (c *Cache) reserve(delta int64) bool {
+	if c.budget.max == 0 {
+		return true
+	}
+	return c.budget.reserve(delta)
+}
+
+// chunkAt returns the chunk a handle names.
+func (c *Cache) chunkAt(h handle) chunk { return chunk{c.ar.seg(h.id()).mem, h.off()} }
+
+// readyTarget returns the number of segments to keep ready for writers.
+func (c *Cache) readyTarget() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return 2 + len(c.shards)/4
+}
+
+// spareShard locks and returns a writer for a goroutine.
+func (c *Cache) spareShard() *Shard {
+	i := rand.IntN(len(c.spare))
+	for j := range c.spare {
+		if sh := c.spare[(i+j)%len(c.spare)]; sh.mu.TryLock() {
+			sh.online()
+			return sh
+		}
+	}
+	sh := c.spare[i]
+	sh.mu.Lock()
+	sh.online()
+	return sh
+}
+
+func (sh *Shard) unlockSpare() {
+	sh.offline()
+	sh.mu.Unlock()
+}
+
+// Set stores a copy of value under key with a time to live (0 or less:
+// none), from any goroutine. See Shard.Set.
+func (c *Cache) Set(key, value []byte, ttl time.Duration) error {
+	sh := c.spareShard()
+	defer sh.unlockSpare()
+	sh.now = c.sec(c.now())
+	return sh.Set(key, value, ttl)
+}
+
+// Delete removes key and reports whether it was there, from any goroutine.
+func (c *Cache) Delete(key []byte) bool {
+	sh := c.spareShard()
+	defer sh.unlockSpare()
+	sh.now = c.sec(c.now())
+	return sh.Delete(key)
+}
+
+// Get appends the value stored under key to dst, from any goroutine, and
+// returns it with its expiry in Unix seconds (0: none). It takes no lock
+// and needs no Shard: it copies the value, then checks that the segment
+// it came from was not reused meanwhile, and copies again if it was.
+func (c *Cache) Get(dst, key []byte) ([]byte, int64, bool) {
+	h := c.hash(key)
+	if v, exp, ok := c.copyAt(dst, h, key); ok {
+		return v, exp, true
+	}
+	if c.collided.Load() {
+		return c.copyAt(dst, h+1, key)
+	}
+	return dst, 0, false
+}
+
+// copyAt is Get at one map position.
+func (c *Cache) copyAt(dst []byte, pos uint64, key []byte) ([]byte, int64, bool) {
+	s, ok := c.m.Load(pos)
+	if !ok {
+		return dst, 0, false
+	}
+	n := len(dst)
+	for {
+		w := c.slots.at(s).Load()
+		hd := handle(w).plain()
+		if hd == 0 {
+			return dst, 0, false
+		}
+		seg := c.ar.seg(hd.id())
+		gen := seg.gen.Load()
+		if c.slots.load(s) != hd {
+			continue
+		}
+		// Until the second look at gen, what follows may read a segment
+		// that is being reused: bound every index by what was read.
+		ch := chunk{seg.mem, hd.off()}
+		k, v, exp := ch.klen(), ch.vlen(), ch.expires()
+		at := hd.off() + chunkHeader
+		match := at+k+v <= len(seg.mem) && bytes.Equal(seg.mem[at:at+k], key)
+		if match {
+			dst = append(dst[:n], seg.mem[at+k:at+k+v]...)
+		}
+		fence()
+		if seg.gen.Load() != gen {
+			continue // the segment was reused under us: copy again
+		}
+		if !match {
+			return dst[:n], 0, false
+		}
+		if exp != 0 && exp <= c.sec(c.now()) {
+			return dst[:n], 0, false
+		}
+		if w&visitedBit == 0 {
+			c.slots.at(s).Or(visitedBit)
+		}
+		return dst, c.unix(exp), true
+	}
+}
+
+// fence orders the plain loads of a copy before the atomic load that
+// follows it: an atomic read-modify-write is a full barrier on every
+// architecture Go supports, where a plain atomic load is not (arm64).
+func fence() {
+	var f atomic.Uint32
+	f.Add(1)
+}
+
+// Len returns the number of entries.
+func (c *Cache) Len() int { return int(c.Stats().Items) }
+
+// Bytes returns the sum of len(key)+len(value) over all entries.
+func (c *Cache) Bytes() int64 { return c.Stats().Bytes }
+
+// Stats describes a Cache at one moment.
+type Stats struct {
+	Items int64 // entries
+	Bytes int64 // key plus value bytes of the entries
+	// ArenaBytes is the memory mapped for entries and not given back:
+	// resident, or on its way to be.
+	ArenaBytes int64
+	// BytesByNode splits ArenaBytes by the NUMA node each segment was
+	// mapped for; index 0 is node -1 (no preference), index i+1 node i.
+	BytesByNode []int64
+	Segments    int   // segments ever mapped
+	Evictions   int64 // entries evicted to make room
+	Expirations int64 // entries removed because their time to live ran out
+	Hits        int64 // Gets that found a value
+	Misses      int64 // Gets that did not
+	// Overdrafts counts segments taken past the limit because none
+	// could be reused yet (the grace period was not over).
+	Overdrafts int64
+}
+
+// Stats sums the shards' counters; it takes the arena's lock once.
+func (c *Cache) Stats() Stats {
+	var st Stats
+	c.mu.Lock()
+	all := append(append([]*Shard(nil), c.shards...), c.spare...)
+	c.mu.Unlock()
+	for _, sh := range all {
+		n := &sh.n
+		st.Items += n.items.Load()
+		st.Bytes += n.bytes.Load()
+		st.Evictions += n.evictions.Load()
+		st.Expirations += n.expirations.Load()
+		st.Hits += n.hits.Load()
+		st.Misses += n.misses.Load()
+	}
+	a := c.ar.stats()
+	st.ArenaBytes = int64(a.resident) * int64(c.cfg.SegmentSize)
+	st.BytesByNode = a.nodeBytes
+	st.Segments = a.mapped
+	st.Overdrafts = a.overdraft
+	return st
+}
+
+// BytesByNode returns Stats().BytesByNode.
+func (c *Cache) BytesByNode() []int64 { return c.ar.stats().nodeBytes }

@@ -1,0 +1,278 @@
+package store
+
+// This file is the Shard's write side in its segments: appending,
+// sealing, and the walks that evict, expire and compact.
+
+import (
+	"runtime"
+	"time"
+)
+
+// alloc returns room for a chunk of size bytes in the Shard's segment,
+// opening a new one when it is full. With Evict, when the arena is close
+// to its limit it then evicts the oldest sealed segment (moving the
+// entries read since they were written into the new segment), so that
+// segments keep coming back from limbo as writers take them. When none
+// is ready (another shard has not passed a quiescent state since) it
+// takes one past the limit, up to an overdraft of 1/32 of the limit (at
+// least 4 segments), which segments coming back from limbo then pay
+// off; past that it waits up to maxWait for one, and then returns
+// ErrFull rather than let memory grow without bound behind a stuck shard.
+func (sh *Shard) alloc(size int) (*segment, int, error) {
+	for range 2 {
+		if off, ok := sh.fit(size); ok {
+			return sh.open, off, nil
+		}
+		sh.sealOpen()
+		seg, err := sh.newSegment()
+		if err != nil {
+			return nil, 0, err
+		}
+		sh.open, sh.end = seg, 0
+		if sh.c.ar.needEvict(sh.c.readyTarget()) {
+			sh.evict()
+		}
+	}
+	if off, ok := sh.fit(size); ok {
+		return sh.open, off, nil
+	}
+	return nil, 0, ErrTooLarge // unreachable for size ≤ SegmentSize
+}
+
+// maxWait bounds how long a writer waits for a segment at the limit.
+const maxWait = 20 * time.Millisecond
+
+// newSegment takes a segment, past the limit if it must, as alloc says.
+func (sh *Shard) newSegment() (*segment, error) {
+	a := &sh.c.ar
+	over := max(4, a.max/32)
+	var deadline time.Time
+	for {
+		seg, err := a.take(sh.node)
+		if err == nil && seg == nil {
+			seg, err = a.takeOver(sh.node, over)
+		}
+		if err != nil || seg != nil {
+			return seg, err
+		}
+		now := time.Now()
+		if deadline.IsZero() {
+			deadline = now.Add(maxWait)
+		} else if now.After(deadline) {
+			return nil, ErrFull
+		}
+		runtime.Gosched()
+	}
+}
+
+// fit appends size bytes to the open segment if they fit.
+func (sh *Shard) fit(size int) (int, bool) {
+	if sh.open == nil || sh.end+size > len(sh.open.mem) {
+		return 0, false
+	}
+	off := sh.end
+	sh.end += size
+	return off, true
+}
+
+// allocMove is alloc for an entry being moved: it never evicts and never
+// takes a segment past the limit, and reports false when it has no room.
+func (sh *Shard) allocMove(size int) (*segment, int, bool) {
+	if off, ok := sh.fit(size); ok {
+		return sh.open, off, true
+	}
+	seg, err := sh.c.ar.take(sh.node)
+	if err != nil || seg == nil {
+		return nil, 0, false
+	}
+	sh.sealOpen()
+	sh.open, sh.end = seg, size
+	return seg, 0, true
+}
+
+// sealOpen hands the open segment to the FIFO.
+func (sh *Shard) sealOpen() {
+	seg := sh.open
+	if seg == nil {
+		return
+	}
+	seg.end = sh.end
+	sh.open, sh.end = nil, 0
+	sh.c.ar.seal(seg)
+	if seg.live.Load() == 0 {
+		sh.c.tryRetire(seg)
+	}
+}
+
+// evict empties the oldest sealed segment: each live entry read since it
+// was written or last moved is moved to the open segment with its bit
+// cleared (CLOCK's second chance) while there is room, every other one is
+// deleted. Returns whether there was a segment to evict.
+func (sh *Shard) evict() bool {
+	seg := sh.c.ar.oldest()
+	if seg == nil {
+		return false
+	}
+	sh.walk(seg, walkEvict)
+	sh.done(seg)
+	return true
+}
+
+// done marks a busy segment that was emptied dead; its last live chunk
+// (maybe already gone) retires it.
+func (sh *Shard) done(seg *segment) {
+	seg.state.Store(segDead)
+	if seg.live.Load() == 0 {
+		sh.c.tryRetire(seg)
+	}
+}
+
+// What a walk does with a live entry that has not expired.
+const (
+	walkKeep    = iota // leave it (and note its expiry)
+	walkMove           // move it to the open segment
+	walkEvict          // move it if it was read, else delete it
+)
+
+// walk goes over the chunks of a segment the Shard owns (busy or open,
+// up to end) and deletes the expired ones, then does what mode says with
+// the others. It reports whether every live entry left the segment.
+func (sh *Shard) walk(seg *segment, mode int) bool {
+	end := seg.end
+	if seg == sh.open {
+		end = sh.end
+	}
+	var minExp uint32
+	all := true
+	for off := 0; off+chunkHeader <= end; {
+		ch := chunk{seg.mem, off}
+		off += ch.size()
+		if s := ch.slot(); s != 0 && !sh.walkOne(s, mkHandle(seg.id, ch.off), ch, mode) {
+			all = false
+			if exp := ch.expires(); exp != 0 && (minExp == 0 || exp < minExp) {
+				minExp = exp
+			}
+		}
+	}
+	if mode == walkKeep {
+		seg.minExp.Store(minExp)
+	}
+	return all
+}
+
+// walkOne handles one chunk; it reports whether the chunk is no longer
+// the key's current value (it was dead already, or deleted or moved now).
+func (sh *Shard) walkOne(s uint32, hd handle, ch chunk, mode int) bool {
+	c := sh.c
+	pos := uint64(0)
+	for {
+		w := c.slots.at(s).Load()
+		if handle(w).plain() != hd {
+			return true
+		}
+		if pos == 0 {
+			pos = sh.position(s, ch)
+		}
+		if exp := ch.expires(); exp != 0 && exp <= sh.now {
+			if sh.deleteIf(s, w, pos, ch) {
+				sh.n.expirations.Add(1)
+				return true
+			}
+			continue
+		}
+		if mode == walkKeep {
+			return false
+		}
+		if mode == walkMove || w&visitedBit != 0 {
+			moved, room := sh.move(s, w, ch)
+			switch {
+			case moved:
+				return true
+			case room:
+				continue // the slot changed: look again
+			case mode == walkMove:
+				return false // no room: it stays
+			}
+		}
+		if sh.deleteIf(s, w, pos, ch) {
+			sh.n.evictions.Add(1)
+			return true
+		}
+	}
+}
+
+// position returns the map position whose entry holds slot s, for the
+// key of ch.
+func (sh *Shard) position(s uint32, ch chunk) uint64 {
+	h := sh.c.hash(ch.key())
+	if v, ok := sh.c.m.Load(h); ok && v == s {
+		return h
+	}
+	return h + 1
+}
+
+// move copies a chunk to the open segment and points slot s at the copy
+// if it still holds w; it reports whether it did and whether there was
+// room for the copy.
+func (sh *Shard) move(s uint32, w uint64, ch chunk) (moved, room bool) {
+	size := ch.size()
+	seg, off, ok := sh.allocMove(size)
+	if !ok {
+		return false, false
+	}
+	copy(seg.mem[off:off+size], ch.mem[ch.off:ch.off+size])
+	if exp := ch.expires(); exp != 0 {
+		noteExpiry(seg, exp)
+	}
+	seg.live.Add(int64(size))
+	if sh.c.slots.at(s).CompareAndSwap(w, uint64(mkHandle(seg.id, off))) {
+		sh.kill(handle(w).plain(), size)
+		return true, true
+	}
+	seg.live.Add(-int64(size))
+	return false, true
+}
+
+// Maintain does the Shard's share of background work; an event loop
+// calls it a few times a second. It brings segments back from limbo,
+// evicts ahead of need near the limit, deletes the expired entries of
+// up to two segments whose earliest expiry has passed (and of its own
+// open segment), and compacts segments that are more than half dead.
+func (sh *Shard) Maintain() {
+	c := sh.c
+	if c.ar.needEvict(c.readyTarget()) {
+		sh.evict()
+	}
+	if seg := sh.open; seg != nil {
+		if m := seg.minExp.Load(); m != 0 && m <= sh.now {
+			sh.walk(seg, walkKeep)
+		}
+	}
+	now := sh.now
+	segs := c.ar.sweep(sh.buf, 64, func(seg *segment) bool {
+		m := seg.minExp.Load()
+		return m != 0 && m <= now || seg.live.Load()*2 < int64(seg.end)
+	})
+	for _, seg := range segs {
+		sh.walk(seg, walkKeep)
+		if seg.live.Load()*2 < int64(seg.end) && sh.walk(seg, walkMove) {
+			sh.done(seg)
+			continue
+		}
+		c.ar.requeue(seg)
+		if seg.live.Load() == 0 {
+			c.tryRetire(seg)
+		}
+	}
+	clear(segs)
+}
+
+// Maintain does background work for the Cache's own writers (those of
+// Set and Delete): call it a few times a second when no event loop
+// calls Shard.Maintain, as with the std engine.
+func (c *Cache) Maintain() {
+	sh := c.spareShard()
+	defer sh.unlockSpare()
+	sh.now = c.sec(c.now())
+	sh.Maintain()
+}
