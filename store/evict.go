@@ -129,9 +129,9 @@ func (sh *Shard) done(seg *segment) {
 
 // What a walk does with a live entry that has not expired.
 const (
-	walkKeep    = iota // leave it (and note its expiry)
-	walkMove           // move it to the open segment
-	walkEvict          // move it if it was read, else delete it
+	walkKeep  = iota // leave it (and note its expiry)
+	walkMove         // move it to the open segment
+	walkEvict        // move it if it was read, else delete it
 )
 
 // walk goes over the chunks of a segment the Shard owns (busy or open,

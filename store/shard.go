@@ -42,11 +42,11 @@ type pending struct {
 
 // counters are one Shard's share of Stats, written only by the Shard.
 type counters struct {
-	_                         [64]byte
-	items, bytes              atomic.Int64
-	evictions, expirations    atomic.Int64
-	hits, misses              atomic.Int64
-	_                         [64]byte
+	_                      [64]byte
+	items, bytes           atomic.Int64
+	evictions, expirations atomic.Int64
+	hits, misses           atomic.Int64
+	_                      [64]byte
 }
 
 // NewShard returns a handle for an event loop on NUMA node node (-1: no
