@@ -182,8 +182,14 @@ func (a *arena) popReady(node int) *segment {
 	return s
 }
 
+// keepReady is how many free segments the arena keeps resident for the
+// writers; it gives the pages of any more back to the kernel, so that
+// resident memory follows the bytes stored after deletes and expiry.
+const keepReady = 8
+
 // reclaim moves segments whose grace period is over from limbo to ready,
-// or gives their pages back while more than max are resident. a.mu held.
+// or gives their pages back while more than max are resident or
+// keepReady are ready. a.mu held.
 func (a *arena) reclaim() {
 	if len(a.limbo) == 0 {
 		return
@@ -196,7 +202,7 @@ func (a *arena) reclaim() {
 			continue
 		}
 		s.state.Store(segFree)
-		if a.max > 0 && a.resident > a.max && release(s.mem) == nil {
+		if (a.max > 0 && a.resident > a.max || a.nready >= keepReady) && release(s.mem) == nil {
 			s.released = true
 			a.addResident(s, -1)
 			a.released = append(a.released, s)
@@ -210,6 +216,12 @@ func (a *arena) reclaim() {
 	}
 	clear(a.limbo[len(kept):])
 	a.limbo = kept
+}
+
+func (a *arena) lockedReclaim() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.reclaim()
 }
 
 // retire puts a segment with no live chunk in limbo.

@@ -240,6 +240,7 @@ func (sh *Shard) move(s uint32, w uint64, ch chunk) (moved, room bool) {
 // open segment), and compacts segments that are more than half dead.
 func (sh *Shard) Maintain() {
 	c := sh.c
+	c.ar.lockedReclaim()
 	if c.ar.needEvict(c.readyTarget()) {
 		sh.evict()
 	}

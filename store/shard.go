@@ -100,16 +100,22 @@ func (sh *Shard) Close() {
 // Offline; the caller must not modify it. An expired entry is a miss and
 // is deleted on the spot. Get does not allocate.
 func (sh *Shard) Get(key []byte) ([]byte, int64, bool) {
+	v, exp, ok := sh.lookup(key)
+	if ok {
+		sh.n.hits.Add(1)
+	} else {
+		sh.n.misses.Add(1)
+	}
+	return v, exp, ok
+}
+
+// lookup is Get without the hit and miss counts.
+func (sh *Shard) lookup(key []byte) ([]byte, int64, bool) {
 	c := sh.c
 	h := c.hash(key)
 	v, exp, ok := sh.getAt(h, key)
 	if !ok && c.collided.Load() {
 		v, exp, ok = sh.getAt(h+1, key)
-	}
-	if ok {
-		sh.n.hits.Add(1)
-	} else {
-		sh.n.misses.Add(1)
 	}
 	return v, exp, ok
 }
@@ -171,7 +177,7 @@ func (sh *Shard) Begin(key []byte, n int, ttl time.Duration) ([]byte, error) {
 		return nil, ErrTooLarge
 	}
 	if b := &c.budget; b.max > 0 && b.used.Load()+int64(len(key)+n) > b.max {
-		if v, _, ok := sh.Get(key); !ok || b.used.Load()+int64(n-len(v)) > b.max {
+		if v, _, ok := sh.lookup(key); !ok || b.used.Load()+int64(n-len(v)) > b.max {
 			return nil, ErrFull
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // rwMap is the baseline: one sync.RWMutex over one Go map, no limit.
@@ -55,6 +56,7 @@ var benchImpls = []struct {
 	{"lockfree", NewLockFree},
 	{"locked", NewLocked},
 	{"rwmutex-map", newRWMap},
+	{"cache-copying", newCacheStore},
 }
 
 // sink keeps the benchmarks' results alive.
@@ -133,3 +135,63 @@ func BenchmarkGetMiss(b *testing.B) {
 		})
 	}
 }
+
+// cacheStore adapts a Cache to the benchmarks' Store: each RunParallel
+// goroutine uses its own Shard, as each event loop does, announcing
+// quiescence every 64 operations (a loop batch).
+type cacheStore struct{ c *Cache }
+
+func newCacheStore(cfg Config) Store {
+	c, err := New(Config{Presize: cfg.Presize})
+	if err != nil {
+		panic(err)
+	}
+	return cacheStore{c}
+}
+
+func (s cacheStore) Get(key []byte) ([]byte, bool) {
+	v, _, ok := s.c.Get(nil, key)
+	return v, ok
+}
+func (s cacheStore) Set(key, value []byte) error { return s.c.Set(key, value, 0) }
+func (s cacheStore) Delete(key []byte) bool      { return s.c.Delete(key) }
+func (s cacheStore) Len() int                    { return s.c.Len() }
+func (s cacheStore) Bytes() int64                { return s.c.Bytes() }
+
+// benchShardMix is benchMix for the Cache through Shards: the loop path
+// (zero-copy Get, Set copying from a reused buffer).
+func benchShardMix(b *testing.B, getPercent int) {
+	b.Run("impl=cache-shard", func(b *testing.B) {
+		s, keys := loaded(b, newCacheStore)
+		c := s.(cacheStore).c
+		value := make([]byte, benchValue)
+		var start atomic.Int64
+		b.ReportAllocs()
+		b.ResetTimer()
+		b.RunParallel(func(pb *testing.PB) {
+			sh := c.NewShard(-1)
+			defer sh.Close()
+			i := int(start.Add(7919))
+			n := 0
+			now := time.Now()
+			for pb.Next() {
+				i++
+				if i%64 == 0 {
+					sh.Quiescent(now)
+				}
+				key := keys[i%len(keys)]
+				if i%100 < getPercent {
+					v, _, _ := sh.Get(key)
+					n += len(v)
+				} else if err := sh.Set(key, value, 0); err != nil {
+					b.Error(err)
+				}
+			}
+			sink.Add(int64(n))
+		})
+	})
+}
+
+func BenchmarkShardGet(b *testing.B)   { benchShardMix(b, 100) }
+func BenchmarkShardSet(b *testing.B)   { benchShardMix(b, 0) }
+func BenchmarkShardMixed(b *testing.B) { benchShardMix(b, 80) }
