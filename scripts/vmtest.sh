@@ -13,6 +13,7 @@
 #
 # Extra arguments go to the test binary, for example
 #   scripts/vmtest.sh -vm.presets=2s-smt,4node -vm.groups=sysfs,topology
+#   scripts/vmtest.sh -vm.presets=2s-smt,4node -vm.groups=numa   (NUMA placement only)
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)

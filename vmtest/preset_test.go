@@ -191,6 +191,8 @@ func TestSpecChecks(t *testing.T) {
 		{"offline first", "offline", []string{GroupSysfs}, []string{"boot", "offline", "sysfs"}},
 		{"group order ignores flag order", "1s", []string{GroupDump, GroupTopology}, []string{
 			"boot", "topology/all", "topology/node", "topology/taskset", "dump"}},
+		{"numa after server", "4node", []string{GroupNUMA, GroupSysfs}, []string{
+			"boot", "sysfs", "numa/default", "numa/off", "numa/interleave", "numa/local"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

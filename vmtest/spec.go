@@ -13,13 +13,16 @@ const (
 	GroupTopology = "topology"
 	// GroupServer runs `corekv --pin-cores` and drives its API.
 	GroupServer = "server"
+	// GroupNUMA maps memory through package numa in the guest and checks
+	// on which nodes its pages land.
+	GroupNUMA = "numa"
 	// GroupDump copies the guest's /sys topology files out over the console.
 	GroupDump = "dump"
 )
 
 // Groups returns every check group in the order the guest runs them.
 func Groups() []string {
-	return []string{GroupSysfs, GroupTopology, GroupServer, GroupDump}
+	return []string{GroupSysfs, GroupTopology, GroupServer, GroupNUMA, GroupDump}
 }
 
 // Spec tells the guest what to check. The harness writes it as JSON to
@@ -96,6 +99,10 @@ func (s Spec) Checks() []string {
 					names = append(names, "server/"+v.Name+"/"+c)
 				}
 			}
+		case GroupNUMA:
+			for _, c := range NUMAChecks() {
+				names = append(names, "numa/"+c)
+			}
 		}
 	}
 	return names
@@ -107,6 +114,15 @@ func (s Spec) Checks() []string {
 // (spread) and h2c (spread-h2c), and a clean exit on SIGTERM (stop).
 func ServerChecks() []string {
 	return []string{"start", "pin", "http1", "h2c", "upgrade", "spread", "spread-h2c", "stop"}
+}
+
+// NUMAChecks names the checks of GroupNUMA: the default --numa-memory
+// policy for the guest's nodes, then where the pages of memory mapped
+// under each policy land once written: on the writer's node with no
+// policy (off), spread evenly over every memory node (interleave), and
+// on the node asked for, even when another node's CPU writes (local).
+func NUMAChecks() []string {
+	return []string{"default", "off", "interleave", "local"}
 }
 
 // Validate reports whether s names a valid preset and known groups.

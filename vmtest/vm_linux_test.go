@@ -20,7 +20,7 @@ var (
 	vmFlag        = flag.Bool("vm", false, "boot the QEMU guests of TestVM (needs qemu-system-x86_64 and a kernel, see scripts/vmtest.sh)")
 	vmKernel      = flag.String("vm.kernel", "", "bzImage to boot; empty means ../.cache/vmtest/kernel/boot/vmlinuz-*")
 	vmPresets     = flag.String("vm.presets", "", "comma-separated presets to boot; empty means all")
-	vmGroups      = flag.String("vm.groups", "sysfs,topology,server", "comma-separated check groups (sysfs, topology, server, dump)")
+	vmGroups      = flag.String("vm.groups", "sysfs,topology,server,numa", "comma-separated check groups (sysfs, topology, server, numa, dump)")
 	vmAccel       = flag.String("vm.accel", "auto", "kvm, tcg, or auto: kvm when a probe guest boots under it")
 	vmTimeout     = flag.Duration("vm.timeout", 4*time.Minute, "hard bound on one boot")
 	vmParallel    = flag.Int("vm.parallel", 2, "guests booted at once")

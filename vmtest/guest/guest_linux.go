@@ -71,6 +71,8 @@ func (g *guest) runGroup(group string) {
 		for i, v := range g.spec.Preset.Variants() {
 			g.checkServer(v, g.spec.ListenPort()+i)
 		}
+	case vmtest.GroupNUMA:
+		g.checkNUMA()
 	case vmtest.GroupDump:
 		g.rep.result("dump", g.dumpSysfs())
 	}
