@@ -80,6 +80,7 @@ type loop struct {
 	open    int
 	events  []unix.EpollEvent
 	rbuf    []byte
+	mapped  []byte // what mapBuffers mapped, unmapped by close
 	out     http1.Out
 	segs    [][]byte
 	iov     []unix.Iovec
@@ -121,6 +122,9 @@ type conn struct {
 
 func newLoop(s *shard) (*loop, error) {
 	l := &loop{s: s, cfg: &s.g.cfg, epfd: -1, wakefd: -1, lfd: s.ln.FD}
+	if err := l.mapBuffers(); err != nil {
+		return nil, err
+	}
 	l.init()
 	var err error
 	if l.epfd, err = unix.EpollCreate1(unix.EPOLL_CLOEXEC); err != nil {
@@ -143,8 +147,10 @@ func newLoop(s *shard) (*loop, error) {
 // init sets up what the request path needs, without any descriptor, so that
 // tests can drive it in memory.
 func (l *loop) init() {
-	l.events = make([]unix.EpollEvent, maxEvents)
-	l.rbuf = make([]byte, readBufSize)
+	if l.rbuf == nil { // not mapped by mapBuffers
+		l.events = make([]unix.EpollEvent, maxEvents)
+		l.rbuf = make([]byte, readBufSize)
+	}
 	l.iov = make([]unix.Iovec, 0, iovecsHint)
 	l.key = make([]byte, 0, l.cfg.Limits.MaxKeySize)
 	l.exec = &l.s.g.exec
@@ -204,6 +210,7 @@ func (l *loop) close() {
 		unix.Close(l.wakefd)
 		l.wakefd = -1
 	}
+	l.unmapBuffers()
 }
 
 // run is the loop: wait, accept, read, answer, write.

@@ -85,6 +85,12 @@ type Config struct {
 	IdleTimeout time.Duration
 	// ShutdownTimeout bounds the drain after Serve's context ends. Default 10s.
 	ShutdownTimeout time.Duration
+	// MapBuffers, if set, maps the loop engine's fixed buffers of each
+	// shard, its read buffer and its epoll event array: size bytes for
+	// the shard's NUMA node, placed there before first touch, with the
+	// signature of numa.Mapper.Map. The loop unmaps them when it ends.
+	// Nil means the Go heap.
+	MapBuffers func(size, node int) ([]byte, error)
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 	// Logf logs one line. Default: no logging.
