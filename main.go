@@ -65,6 +65,7 @@ type serveCmd struct {
 	ReadTimeout      time.Duration `help:"Time a client has to send a whole request once it starts (408 beyond)." default:"30s"`
 	IdleTimeout      time.Duration `help:"Idle keep-alive connections close after this long." default:"2m"`
 	ShutdownTimeout  time.Duration `help:"On SIGINT/SIGTERM, how long to let requests in flight finish." default:"10s"`
+	NUMAMemory       string        `name:"numa-memory" help:"NUMA placement of value memory: interleave (spread over every memory node), local (on the writing shard's node), off (where first touched), or auto: interleave with more than one memory node, else off." default:"auto"`
 }
 
 type topologyCmd struct {
@@ -145,6 +146,8 @@ func (s *serveCmd) Validate() error {
 		return fmt.Errorf("--idle-timeout %v: want a positive duration", s.IdleTimeout)
 	case s.ShutdownTimeout <= 0:
 		return fmt.Errorf("--shutdown-timeout %v: want a positive duration", s.ShutdownTimeout)
+	case validNUMAMemory(s.NUMAMemory) != nil:
+		return validNUMAMemory(s.NUMAMemory)
 	case s.PinCores && s.Engine == shard.EngineStd:
 		return errors.New("--pin-cores needs --engine=loop: net/http serves each connection on an unpinned goroutine")
 	}
@@ -156,7 +159,12 @@ func (s *serveCmd) Run(logger *log.Logger) error {
 		logger.Printf("--concurrency-limit %d is above %d: capped at %d", s.ConcurrencyLimit, maxConcurrency, maxConcurrency)
 		s.ConcurrencyLimit = maxConcurrency
 	}
-	_, plan, err := s.plan(liveHost(logger))
+	h := liveHost(logger)
+	_, plan, err := s.plan(h)
+	if err != nil {
+		return err
+	}
+	mem, err := newNUMAMemory(s.NUMAMemory, h.machine, logger.Printf)
 	if err != nil {
 		return err
 	}
@@ -176,7 +184,9 @@ func (s *serveCmd) Run(logger *log.Logger) error {
 	logger.Printf("listening on %v with %d shards: %v", lns[0].Addr, len(lns), lns[0].Effective)
 	logger.Printf("limits: max-memory %s, max-conns %d per shard, concurrency %d per shard",
 		memoryLimit(maxMemory), s.MaxConns, s.ConcurrencyLimit)
-	g, err := shard.New(s.shardConfig(plan, lns, maxMemory, logger))
+	cfg := s.shardConfig(plan, lns, maxMemory, logger)
+	cfg.MapBuffers = mapFunc(mem.buffers)
+	g, err := shard.New(cfg)
 	if err != nil {
 		for _, ln := range lns {
 			ln.Close()

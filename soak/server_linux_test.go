@@ -238,6 +238,8 @@ var expectedLog = regexp.MustCompile(`^corekv: \d{4}/\d\d/\d\d \d\d:\d\d:\d\d (`
 	`limits: max-memory .*|` +
 	`shard \d+: cpu -?\d+ core -?\d+ package -?\d+ node -?\d+ pinned=false engine=(loop|std)|` +
 	`cannot read the (process's CPU affinity|topology) .*|` +
+	`numa-memory: values .*|` +
+	`warning: --numa-memory=\S+: .*|` +
 	`shutting down: draining for up to \S+)$`)
 
 func (s *soakServer) checkLog() {
