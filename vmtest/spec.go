@@ -120,9 +120,11 @@ func ServerChecks() []string {
 // policy for the guest's nodes, then where the pages of memory mapped
 // under each policy land once written: on the writer's node with no
 // policy (off), spread evenly over every memory node (interleave), and
-// on the node asked for, even when another node's CPU writes (local).
+// on the node asked for, even when another node's CPU writes (local);
+// then, in a running `corekv --pin-cores`, that each shard's buffers are
+// preferred on, and lie on, the shard's node (buffers).
 func NUMAChecks() []string {
-	return []string{"default", "off", "interleave", "local"}
+	return []string{"default", "off", "interleave", "local", "buffers"}
 }
 
 // Validate reports whether s names a valid preset and known groups.

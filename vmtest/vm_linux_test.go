@@ -53,7 +53,7 @@ func TestVM(t *testing.T) {
 		accel <- chooseAccel(t, cfg)
 	}(cfg)
 	t.Cleanup(func() { <-probed }) // a failed build must not end the test under it
-	if slices.Contains(groups, GroupTopology) || slices.Contains(groups, GroupServer) {
+	if slices.Contains(groups, GroupTopology) || slices.Contains(groups, GroupServer) || slices.Contains(groups, GroupNUMA) {
 		files = append(files, File{Name: "bin/corekv", Mode: 0o755, Data: goBuild(t, dir, *vmCorekv)})
 		cfg.Initramfs = cpio(t, files)
 	}

@@ -48,3 +48,23 @@ func TestWantPlacement(t *testing.T) {
 		})
 	}
 }
+
+func TestParseNUMAMaps(t *testing.T) {
+	text := "00400000 default file=/bin/corekv mapped=620 active=0 N0=620 kernelpagesize_kB=4\n" +
+		"7f0000000000 prefer:1 anon=17 dirty=17 N1=17 kernelpagesize_kB=4\n" +
+		"7f0000100000 interleave:0-3 anon=256 dirty=256 N0=64 N1=64 N2=64 N3=64 kernelpagesize_kB=4\n" +
+		"7ffd00000000 default stack anon=3 dirty=3 N0=3 kernelpagesize_kB=4\n"
+	vmas, err := parseNUMAMaps(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(vmas) != 4 || vmas[1].policy != "prefer:1" || vmas[1].pages[1] != 17 || len(vmas[1].pages) != 1 ||
+		vmas[2].policy != "interleave:0-3" || vmas[2].pages[3] != 64 || len(vmas[2].pages) != 4 {
+		t.Errorf("parseNUMAMaps = %+v", vmas)
+	}
+	for _, bad := range []string{"7f00\n", "7f00 default N1=x\n", "7f00 default Nx=1\n"} {
+		if _, err := parseNUMAMaps(bad); err == nil {
+			t.Errorf("parseNUMAMaps(%q) = nil error", bad)
+		}
+	}
+}
