@@ -18,7 +18,7 @@ apt_install() {
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 	fi
 }
-apt_install curl util-linux nginx iproute2
+apt_install curl util-linux nginx iproute2 memcached redis-server
 
 echo "== go mod download"
 go mod download
