@@ -74,7 +74,7 @@ func (c *cli) Validate() error {
 	if c.Target != "" && c.ServerBin != "" {
 		return fmt.Errorf("--target and --server-bin exclude each other")
 	}
-	_, err := parseRates(c.Rates)
+	_, _, err := parseRates(c.Rates)
 	return err
 }
 

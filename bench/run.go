@@ -36,7 +36,7 @@ func run(ctx context.Context, c *cli, stdout, stderr io.Writer) error {
 	if cfg.ClientCPUs, cfg.ServerCPUs, err = c.placement(logf); err != nil {
 		return err
 	}
-	if cpu := overlap(cfg.ClientCPUs, cfg.ServerCPUs); cpu >= 0 {
+	if cpu, shared := overlap(cfg.ClientCPUs, cfg.ServerCPUs); shared {
 		// A polling client would take the CPU from the server.
 		logf("warning: client and server share CPU %d: they compete for it, and the server's figures suffer; the client blocks instead of polling", cpu)
 		cfg.Load.Block = true
@@ -90,11 +90,11 @@ func (c *cli) suiteConfig() (suite.Config, error) {
 		}
 		cfg.Target = addr
 	}
-	rates, err := parseRates(c.Rates)
+	rates, openLoop, err := parseRates(c.Rates)
 	if err != nil {
 		return cfg, err
 	}
-	cfg.Rates = rates
+	cfg.Rates, cfg.NoOpenLoop = rates, !openLoop
 	specs := c.Compare
 	switch {
 	case len(specs) > 0:
@@ -132,24 +132,23 @@ func commandLine(args []string) string {
 	return strings.Join(quoted, " ")
 }
 
-// parseRates parses --rates: "auto" (nil), "none" (a single -1: no
-// open-loop step), or a comma-separated list of positive rates.
-func parseRates(s string) ([]float64, error) {
+// parseRates parses --rates: "auto" (no rates, open loop), "none" (no
+// open loop), or a comma-separated list of positive rates.
+func parseRates(s string) (rates []float64, openLoop bool, err error) {
 	switch strings.TrimSpace(s) {
 	case "auto", "":
-		return nil, nil
+		return nil, true, nil
 	case "none":
-		return []float64{-1}, nil
+		return nil, false, nil
 	}
-	var rates []float64
 	for _, f := range strings.Split(s, ",") {
 		v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
 		if err != nil || v <= 0 || math.IsInf(v, 0) {
-			return nil, fmt.Errorf("parse --rates %q: bad rate %q: want a positive number of requests/s", s, f)
+			return nil, false, fmt.Errorf("parse --rates %q: bad rate %q: want a positive number of requests/s", s, f)
 		}
 		rates = append(rates, v)
 	}
-	return rates, nil
+	return rates, true, nil
 }
 
 // targetAddr returns host:port of a --target URL.
@@ -195,14 +194,14 @@ func (c *cli) placement(logf func(string, ...any)) (client, srv []int, err error
 	return client, srv, nil
 }
 
-// overlap returns a CPU in both sets, or -1.
-func overlap(a, b []int) int {
+// overlap returns a CPU in both sets and true, or false if they share none.
+func overlap(a, b []int) (cpu int, ok bool) {
 	for _, x := range a {
 		if slices.Contains(b, x) {
-			return x
+			return x, true
 		}
 	}
-	return -1
+	return 0, false
 }
 
 // buildServer builds corekv from the module holding the current

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/alecthomas/kong"
@@ -27,29 +28,30 @@ func TestCommandLine(t *testing.T) {
 
 func TestParseRates(t *testing.T) {
 	tests := []struct {
-		name    string
-		in      string
-		want    []float64
-		wantErr bool
+		name     string
+		in       string
+		want     []float64
+		openLoop bool
+		wantErr  string
 	}{
-		{"auto", "auto", nil, false},
-		{"none", "none", []float64{-1}, false},
-		{"list", "5000, 10000,20000", []float64{5000, 10000, 20000}, false},
-		{"zero", "0", nil, true},
-		{"word", "fast", nil, true},
-		{"negative", "-5", nil, true},
+		{"auto", "auto", nil, true, ""},
+		{"none", "none", nil, false, ""},
+		{"list", "5000, 10000,20000", []float64{5000, 10000, 20000}, true, ""},
+		{"zero", "0", nil, false, `parse --rates "0": bad rate "0": want a positive number of requests/s`},
+		{"word", "fast", nil, false, `parse --rates "fast": bad rate "fast": want a positive number of requests/s`},
+		{"negative", "-5", nil, false, `parse --rates "-5": bad rate "-5": want a positive number of requests/s`},
 	}
 	for _, tc := range tests {
-		got, err := parseRates(tc.in)
-		if (err != nil) != tc.wantErr || len(got) != len(tc.want) {
-			t.Errorf("parseRates(%q) = %v, %v, want %v (error %v)", tc.in, got, err, tc.want, tc.wantErr)
-			continue
-		}
-		for i := range got {
-			if got[i] != tc.want[i] {
-				t.Errorf("parseRates(%q) = %v, want %v", tc.in, got, tc.want)
+		t.Run(tc.name, func(t *testing.T) {
+			got, openLoop, err := parseRates(tc.in)
+			gotErr := ""
+			if err != nil {
+				gotErr = err.Error()
 			}
-		}
+			if !slices.Equal(got, tc.want) || openLoop != tc.openLoop || gotErr != tc.wantErr {
+				t.Errorf("parseRates(%q) = %v, %v, %v; want %v, %v, %q", tc.in, got, openLoop, err, tc.want, tc.openLoop, tc.wantErr)
+			}
+		})
 	}
 }
 
@@ -100,5 +102,26 @@ func TestSuiteConfigWithoutServer(t *testing.T) {
 		if _, err := c.suiteConfig(); err == nil {
 			t.Errorf("suiteConfig accepted --compare bad")
 		}
+	}
+}
+
+func TestOverlap(t *testing.T) {
+	tests := []struct {
+		name    string
+		a, b    []int
+		wantCPU int
+		wantOK  bool
+	}{
+		{"disjoint", []int{0, 1}, []int{2, 3}, 0, false},
+		{"shares CPU 0", []int{1, 0}, []int{0, 2}, 0, true},
+		{"shares CPU 3", []int{3}, []int{1, 3}, 3, true},
+		{"empty", nil, []int{0}, 0, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if cpu, ok := overlap(tc.a, tc.b); cpu != tc.wantCPU || ok != tc.wantOK {
+				t.Errorf("overlap(%v, %v) = %d, %v; want %d, %v", tc.a, tc.b, cpu, ok, tc.wantCPU, tc.wantOK)
+			}
+		})
 	}
 }

@@ -11,19 +11,24 @@ import (
 // start of a response: read more and parse again from the same start.
 var ErrIncomplete = errors.New("h1: incomplete response")
 
+// DefaultMaxBody is Parser.MaxBody's default: 64 MiB.
+const DefaultMaxBody = 64 << 20
+
 // Parser parses responses out of a buffer that a non-blocking reader
 // fills.
 type Parser struct {
-	// MaxBody bounds a body's size in bytes; default 64 MiB.
+	// MaxBody bounds a body's size in bytes; default DefaultMaxBody.
 	MaxBody int
 	body    []byte // a chunked body, reassembled
 }
 
-func (p *Parser) maxBody() int {
+// BodyLimit returns the largest body the parser accepts, in bytes:
+// MaxBody or its default.
+func (p *Parser) BodyLimit() int {
 	if p.MaxBody > 0 {
 		return p.MaxBody
 	}
-	return 64 << 20
+	return DefaultMaxBody
 }
 
 // Parse parses the response at the start of b, skipping interim (1xx)
@@ -72,8 +77,8 @@ func (p *Parser) parseOne(b []byte) (Response, int, error) {
 		resp.Body = body
 		return resp, head + n, nil
 	case length >= 0:
-		if length > p.maxBody() {
-			return Response{}, 0, &ParseError{Msg: fmt.Sprintf("body of %d bytes over the limit of %d", length, p.maxBody())}
+		if length > p.BodyLimit() {
+			return Response{}, 0, &ParseError{Msg: fmt.Sprintf("body of %d bytes over the limit of %d", length, p.BodyLimit())}
 		}
 		if len(rest) < length {
 			return Response{}, 0, ErrIncomplete
@@ -204,8 +209,8 @@ func (p *Parser) chunked(b []byte) ([]byte, int, error) {
 		if n == 0 {
 			break
 		}
-		if len(body)+n > p.maxBody() {
-			return nil, 0, &ParseError{Msg: fmt.Sprintf("chunked body over the limit of %d bytes", p.maxBody())}
+		if len(body)+n > p.BodyLimit() {
+			return nil, 0, &ParseError{Msg: fmt.Sprintf("chunked body over the limit of %d bytes", p.BodyLimit())}
 		}
 		if len(rest) < n {
 			return nil, 0, ErrIncomplete

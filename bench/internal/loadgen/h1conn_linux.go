@@ -84,10 +84,7 @@ func (c *h1Conn) fail(err error) {
 // grow doubles the read buffer for an answer that does not fit, up to
 // the largest body allowed and some room for its head.
 func (c *h1Conn) grow() bool {
-	limit := c.parser.MaxBody
-	if limit == 0 {
-		limit = 64 << 20
-	}
+	limit := c.parser.BodyLimit()
 	if len(c.rbuf) >= limit+readBuf {
 		return false
 	}

@@ -53,7 +53,8 @@ type Config struct {
 	MaxInFlight int
 }
 
-func (c Config) withDefaults() Config {
+// WithDefaults returns c with every zero field set to its default.
+func (c Config) WithDefaults() Config {
 	if c.Addr == "" {
 		c.Addr = "127.0.0.1:3000"
 	}
@@ -80,7 +81,7 @@ func (c Config) withDefaults() Config {
 
 // Validate reports what is wrong with c, after defaults, or nil.
 func (c Config) Validate() error {
-	c = c.withDefaults()
+	c = c.WithDefaults()
 	var errs []error
 	if c.Proto != H1 && c.Proto != H2C {
 		errs = append(errs, fmt.Errorf("unknown protocol %q: want h1 or h2c", c.Proto))

@@ -38,7 +38,7 @@ func Run(ctx context.Context, cfg Config, w *workload.Workload, step Step, seed 
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	cfg = cfg.withDefaults()
+	cfg = cfg.WithDefaults()
 	if step.Duration <= 0 {
 		return nil, fmt.Errorf("step duration %v: want above 0", step.Duration)
 	}
@@ -62,7 +62,7 @@ func Preload(ctx context.Context, cfg Config, w *workload.Workload) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	cfg = cfg.withDefaults()
+	cfg = cfg.WithDefaults()
 	cfg.Pipeline = max(cfg.Pipeline, 64)
 	end := time.Now().Add(time.Hour) // the keys run out first
 	var recs []*recorder

@@ -10,7 +10,7 @@ import (
 	"github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/corekv/corekv/bench/internal/loadgen"
-	"github.com/corekv/corekv/bench/internal/server"
+	"github.com/corekv/corekv/shard"
 )
 
 // Report is a whole run.
@@ -81,13 +81,13 @@ func (s Step) Mode() string {
 
 // Round is one configuration's run on a fresh server.
 type Round struct {
-	Config       int                 `json:"config"` // index into Report.Configs
-	Round        int                 `json:"round"`  // from 1
-	Engine       string              `json:"engine,omitempty"`
-	GOMAXPROCS   int                 `json:"gomaxprocs,omitempty"`
-	Shards       []server.ShardStats `json:"shards,omitempty"`
-	Measurements []Measurement       `json:"measurements"`
-	ServerExit   string              `json:"server_exit,omitempty"`
+	Config       int                `json:"config"` // index into Report.Configs
+	Round        int                `json:"round"`  // from 1
+	Engine       string             `json:"engine,omitempty"`
+	GOMAXPROCS   int                `json:"gomaxprocs,omitempty"`
+	Shards       []shard.ShardStats `json:"shards,omitempty"`
+	Measurements []Measurement      `json:"measurements"`
+	ServerExit   string             `json:"server_exit,omitempty"`
 }
 
 // Status says whether a step measured the server.
@@ -97,9 +97,10 @@ type Status string
 const (
 	// OK: requests went out on time and the server kept up.
 	OK Status = "ok"
-	// Saturated: the server fell behind the target rate (fewer than 95%
-	// answered per second, or sends held back by its backpressure) while
-	// the client had CPU to spare: a server result, past its knee.
+	// Saturated: the server fell behind the target rate (fewer than 99%
+	// answered per second, suite's minAnswered, or sends held back by its
+	// backpressure) while the client had CPU to spare: a server result,
+	// past its knee.
 	Saturated Status = "saturated"
 	// ClientBound: the client fell behind (late sends, under the rate)
 	// with its CPUs busy: not a server result.

@@ -12,7 +12,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/corekv/corekv/bench/internal/proccpu"
 	"github.com/corekv/corekv/topology"
 )
 
@@ -120,19 +119,6 @@ func (s *Server) awaitReady(ctx context.Context) error {
 		}
 	}
 }
-
-// Stats reads the server's GET /stats.
-func (s *Server) Stats(ctx context.Context) (*Stats, error) {
-	return FetchStats(ctx, s.Addr)
-}
-
-// CPU returns the CPU time the server has used so far.
-func (s *Server) CPU() (time.Duration, error) {
-	return proccpu.Process(s.Pid)
-}
-
-// Output returns the last lines the server wrote.
-func (s *Server) Output() string { return s.out.String() }
 
 // Stop sends SIGTERM, waits for the exit (killing the server after
 // cfg.Stop), and returns an error unless it exited with status 0.

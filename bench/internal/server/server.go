@@ -1,6 +1,6 @@
 // Package server builds corekv from the module's source and runs one
 // instance of it, confined to given CPUs with taskset, for a benchmark
-// round: start, wait until it answers, read its /stats and CPU time, stop.
+// round: start, wait until it answers, read its /stats, stop.
 package server
 
 import (
@@ -16,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/corekv/corekv/shard"
 )
 
 // ModuleRoot returns the directory of the Go module that holds the
@@ -44,28 +46,10 @@ func Build(ctx context.Context, module, dir string) (string, error) {
 	return bin, nil
 }
 
-// Stats is the part of the server's GET /stats that bench reports.
-type Stats struct {
-	Engine     string       `json:"engine"`
-	GOMAXPROCS int          `json:"gomaxprocs"`
-	Shards     []ShardStats `json:"shards"`
-}
-
-// ShardStats is one shard's line of /stats.
-type ShardStats struct {
-	Shard    int   `json:"shard"`
-	CPU      int   `json:"cpu"`
-	Node     int   `json:"node"`
-	Pinned   bool  `json:"pinned"`
-	TID      int   `json:"tid"`
-	Accepted int64 `json:"accepted"`
-	Open     int64 `json:"open"`
-	Requests int64 `json:"requests"`
-}
-
-// FetchStats reads GET /stats from the server at addr (host:port).
-func FetchStats(ctx context.Context, addr string) (*Stats, error) {
-	var st Stats
+// FetchStats reads GET /stats from the server at addr (host:port), in
+// corekv's own schema.
+func FetchStats(ctx context.Context, addr string) (*shard.Stats, error) {
+	var st shard.Stats
 	if err := getJSON(ctx, "http://"+addr+"/stats", &st); err != nil {
 		return nil, err
 	}

@@ -18,6 +18,8 @@ import (
 	"testing"
 
 	"github.com/corekv/corekv/affinity"
+	"github.com/corekv/corekv/bench/internal/proccpu"
+	"github.com/corekv/corekv/shard"
 )
 
 // fakeEnv makes the test binary act as a server (see fakeServer), as
@@ -47,7 +49,7 @@ func fakeServer(mode string) int {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "Hello, World!") })
 	mux.HandleFunc("GET /stats", func(w http.ResponseWriter, _ *http.Request) {
-		json.NewEncoder(w).Encode(Stats{Engine: "fake", GOMAXPROCS: runtime.GOMAXPROCS(0), Shards: []ShardStats{{CPU: -1, Requests: 7}}})
+		json.NewEncoder(w).Encode(shard.Stats{Engine: "fake", GOMAXPROCS: runtime.GOMAXPROCS(0), Shards: []shard.ShardStats{{CPU: -1, Requests: 7}}})
 	})
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer stop()
@@ -78,12 +80,12 @@ func TestStartStatsStop(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Stop()
-	st, err := s.Stats(context.Background())
+	st, err := FetchStats(context.Background(), s.Addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if st.Engine != "fake" || st.GOMAXPROCS != 1 || len(st.Shards) != 1 || st.Shards[0].Requests != 7 {
-		t.Errorf("Stats() = %+v, want the fake's, with GOMAXPROCS 1 under taskset -c %d", st, cpu)
+		t.Errorf("FetchStats() = %+v, want the fake's, with GOMAXPROCS 1 under taskset -c %d", st, cpu)
 	}
 	got, err := affinity.ThreadCPUsAllowed(s.Pid, s.Pid)
 	if err != nil {
@@ -92,8 +94,8 @@ func TestStartStatsStop(t *testing.T) {
 	if !slices.Equal(got, []int{cpu}) {
 		t.Errorf("server's main thread may run on %v, want [%d]", got, cpu)
 	}
-	if cpu, err := s.CPU(); err != nil || cpu <= 0 {
-		t.Errorf("CPU() = %v, %v, want above 0", cpu, err)
+	if cpu, err := proccpu.Process(s.Pid); err != nil || cpu <= 0 {
+		t.Errorf("proccpu.Process(%d) = %v, %v, want above 0", s.Pid, cpu, err)
 	}
 	if err := s.Stop(); err != nil {
 		t.Errorf("Stop() = %v, want a clean exit", err)

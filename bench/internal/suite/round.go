@@ -14,6 +14,7 @@ import (
 	"github.com/corekv/corekv/bench/internal/schedule"
 	"github.com/corekv/corekv/bench/internal/server"
 	"github.com/corekv/corekv/bench/internal/workload"
+	"github.com/corekv/corekv/shard"
 )
 
 // session is a server ready for load: started (or the target), its keys
@@ -59,7 +60,7 @@ func (s *session) close() error {
 	return s.srv.Stop()
 }
 
-func (s *session) stats(ctx context.Context) (*server.Stats, error) {
+func (s *session) stats(ctx context.Context) (*shard.Stats, error) {
 	return server.FetchStats(ctx, s.load.Addr)
 }
 

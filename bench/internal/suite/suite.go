@@ -43,9 +43,11 @@ type Config struct {
 	SkipClosed bool
 	// Rates are the open-loop steps in requests per second. Empty means
 	// automatic: Fractions of the closed-loop throughput of the first
-	// configuration, measured once before the rounds. No open-loop steps
-	// at all: a single negative rate.
+	// configuration, measured once before the rounds.
 	Rates []float64
+	// NoOpenLoop leaves out the open-loop steps: Rates is then ignored
+	// and nothing is calibrated.
+	NoOpenLoop bool
 	// Fractions are the automatic rates' fractions of the calibrated
 	// throughput. Default 0.1, 0.25, 0.5, 0.75, 0.9, 1: the last finds where the
 	// server saturates in open loop.
@@ -133,6 +135,11 @@ func (c Config) Validate() error {
 	if c.Duration <= 0 || c.Warmup < 0 {
 		errs = append(errs, fmt.Errorf("duration %v and warm-up %v: want above 0", c.Duration, c.Warmup))
 	}
+	for _, r := range c.Rates {
+		if r <= 0 || math.IsInf(r, 0) || math.IsNaN(r) {
+			errs = append(errs, fmt.Errorf("rate %v: want above 0 requests/s", r))
+		}
+	}
 	for _, f := range c.Fractions {
 		if f <= 0 || math.IsInf(f, 0) || math.IsNaN(f) {
 			errs = append(errs, fmt.Errorf("rate fraction %v: want above 0", f))
@@ -188,7 +195,7 @@ func newReport(cfg Config) *report.Report {
 	w := cfg.Workload
 	wc, _ := workload.New(w) // validated
 	wcfg := wc.Config()
-	l := cfg.Load
+	l := cfg.Load.WithDefaults()
 	r := &report.Report{
 		Machine: describeMachine(cfg.ServerCPUs, cfg.ClientCPUs),
 		Command: cfg.Command,
@@ -198,15 +205,6 @@ func newReport(cfg Config) *report.Report {
 			Repeat: cfg.Repeat, WarmupS: cfg.Warmup.Seconds(), MaxLateness: float64(cfg.MaxLateness.Microseconds()),
 			Target: cfg.Target, Seed: cfg.Seed,
 		},
-	}
-	if r.Settings.Connections == 0 {
-		r.Settings.Connections = 16 // loadgen's default
-	}
-	if r.Settings.Streams == 0 {
-		r.Settings.Streams = 8
-	}
-	if r.Settings.Pipeline == 0 {
-		r.Settings.Pipeline = 1
 	}
 	for _, s := range cfg.Specs {
 		r.Configs = append(r.Configs, report.Config{Label: s.Label, Args: s.Args, Proto: string(s.Proto)})
@@ -222,8 +220,9 @@ func planSteps(ctx context.Context, cfg Config, r *report.Report) ([]report.Step
 	if !cfg.SkipClosed {
 		steps = append(steps, report.Step{Rate: 0, DurationS: d})
 	}
-	rates := cfg.Rates
-	if len(rates) == 0 {
+	if cfg.NoOpenLoop {
+		cfg.Rates = nil
+	} else if len(cfg.Rates) == 0 {
 		cal, err := calibrate(ctx, cfg)
 		if err != nil {
 			return nil, fmt.Errorf("calibrate the rates: %w", err)
@@ -231,13 +230,11 @@ func planSteps(ctx context.Context, cfg Config, r *report.Report) ([]report.Step
 		r.Settings.CalibratedRate = cal
 		cfg.Logf("calibration: %q answered %.0f req/s in closed loop; open-loop rates are fractions %v of it", cfg.Specs[0].Label, cal, cfg.Fractions)
 		for _, f := range cfg.Fractions {
-			rates = append(rates, roundRate(cal*f))
+			cfg.Rates = append(cfg.Rates, roundRate(cal*f))
 		}
 	}
-	for _, rate := range rates {
-		if rate > 0 {
-			steps = append(steps, report.Step{Rate: rate, DurationS: d})
-		}
+	for _, rate := range cfg.Rates {
+		steps = append(steps, report.Step{Rate: rate, DurationS: d})
 	}
 	if len(steps) == 0 {
 		return nil, errors.New("no steps to run: the closed loop is skipped and no rate is given")

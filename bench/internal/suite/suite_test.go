@@ -127,6 +127,7 @@ func TestValidate(t *testing.T) {
 		{"duplicate label", Config{Bin: "x", Specs: []Spec{{Label: "a"}, {Label: "a"}}}, `label "a" used twice`},
 		{"target with args", Config{Target: "y:1", Specs: []Spec{{Label: "a", Args: []string{"--pin-cores"}}}}, "does not start the target"},
 		{"bad load", Config{Bin: "x", Specs: []Spec{{Label: "a"}}, Load: loadgen.Config{Conns: -1}}, "connections -1"},
+		{"negative rate", Config{Bin: "x", Specs: []Spec{{Label: "a"}}, Rates: []float64{100, -1}}, "rate -1: want above 0 requests/s"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -139,6 +140,37 @@ func TestValidate(t *testing.T) {
 			}
 			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 				t.Fatalf("Validate() = %v, want an error containing %q", err, tc.wantErr)
+			}
+		})
+	}
+}
+
+func TestPlanSteps(t *testing.T) {
+	tests := []struct {
+		name      string
+		in        Config
+		wantRates []float64 // one step each; 0 is the closed loop
+		wantErr   string
+	}{
+		{"closed and rates", Config{Rates: []float64{100, 200}}, []float64{0, 100, 200}, ""},
+		{"rates only", Config{SkipClosed: true, Rates: []float64{50}}, []float64{50}, ""},
+		{"no open loop", Config{NoOpenLoop: true, Rates: []float64{50}}, []float64{0}, ""},
+		{"nothing", Config{SkipClosed: true, NoOpenLoop: true}, nil, "no steps to run: the closed loop is skipped and no rate is given"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.in.Duration = time.Second
+			steps, err := planSteps(t.Context(), tc.in, &report.Report{})
+			var rates []float64
+			for _, s := range steps {
+				rates = append(rates, s.Rate)
+			}
+			gotErr := ""
+			if err != nil {
+				gotErr = err.Error()
+			}
+			if !slices.Equal(rates, tc.wantRates) || gotErr != tc.wantErr {
+				t.Errorf("planSteps(%+v) rates %v, %v; want %v, %q", tc.in, rates, err, tc.wantRates, tc.wantErr)
 			}
 		})
 	}
