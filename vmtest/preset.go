@@ -171,6 +171,11 @@ func ranges(cpus []int) []string {
 
 // FormatList formats CPU or node ids the way the kernel writes cpulist
 // files ("0-2,4"); an empty list gives "".
+//
+// It deliberately repeats topology.FormatCPUList (and the guest's
+// parseList repeats topology.ParseCPUList): the VM suite is an
+// independent oracle of corekv's behaviour, so it does not share the
+// code it checks, and a bug there cannot hide itself from the suite.
 func FormatList(ids []int) string {
 	return strings.Join(ranges(ids), ",")
 }

@@ -14,6 +14,8 @@ import (
 
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/h2c"
+
+	"github.com/corekv/corekv/shard"
 )
 
 // fakeServer is a one-shard stand-in for corekv's API, served over
@@ -155,9 +157,9 @@ func TestCheckSpread(t *testing.T) {
 	}
 }
 
-func statsOf(t *testing.T, js string) *stats {
+func statsOf(t *testing.T, js string) *shard.Stats {
 	t.Helper()
-	var st stats
+	var st shard.Stats
 	if err := json.Unmarshal([]byte(js), &st); err != nil {
 		t.Fatal(err)
 	}

@@ -119,6 +119,8 @@ func (r reporter) result(name string, err error) {
 }
 
 // parseList parses a kernel cpulist such as "0-2,4"; "" is the empty list.
+// It deliberately does not call topology.ParseCPUList: the guest checks
+// corekv from the outside, with code of its own (see vmtest.FormatList).
 func parseList(s string) ([]int, error) {
 	s = strings.TrimSpace(s)
 	var out []int

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/corekv/corekv/shard"
 	"github.com/corekv/corekv/vmtest"
 )
 
@@ -48,7 +49,7 @@ func (g *guest) checkPin(s *server, v vmtest.Variant) (string, error) {
 
 // compareShards checks the shards of /stats against the plan and the
 // layout.
-func (g *guest) compareShards(st *stats, plan *topology, usable []int, c *collect) {
+func (g *guest) compareShards(st *shard.Stats, plan *topology, usable []int, c *collect) {
 	if st.Engine != "loop" {
 		c.addf("engine %q, want loop", st.Engine)
 	}
@@ -77,7 +78,7 @@ func (g *guest) compareShards(st *stats, plan *topology, usable []int, c *collec
 }
 
 // shardCPUs returns the shards' CPUs as a kernel cpulist.
-func shardCPUs(st *stats) string {
+func shardCPUs(st *shard.Stats) string {
 	var cpus []int
 	for _, sh := range st.Shards {
 		cpus = append(cpus, sh.CPU)

@@ -7,15 +7,16 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/corekv/corekv/shard"
 	"github.com/corekv/corekv/vmtest"
 )
 
 // statsFor builds the /stats a correct `corekv --pin-cores` serves for
 // the plan t: one pinned shard per planned CPU.
-func statsFor(t *topology) *stats {
-	st := &stats{Engine: "loop"}
+func statsFor(t *topology) *shard.Stats {
+	st := &shard.Stats{Engine: "loop"}
 	for _, p := range t.Shards {
-		var sh shardStats
+		var sh shard.ShardStats
 		sh.Shard, sh.CPU, sh.Core, sh.Package, sh.Node = p.Shard, p.CPU, p.Core, p.Package, p.Node
 		sh.Pinned, sh.TID = true, 100+p.Shard
 		st.Shards = append(st.Shards, sh)
@@ -29,16 +30,16 @@ func TestCompareShards(t *testing.T) {
 	usable := v.Usable(p.Layout())
 	tests := []struct {
 		name    string
-		edit    func(st *stats)
+		edit    func(st *shard.Stats)
 		wantErr string
 	}{
-		{"exact", func(*stats) {}, ""},
-		{"std engine", func(st *stats) { st.Engine = "std" }, `engine "std", want loop`},
-		{"not pinned", func(st *stats) { st.Shards[1].Pinned = false }, "shard 1: cpu 3 pinned false"},
-		{"shard missing", func(st *stats) { st.Shards = st.Shards[:3] }, "3 shards, the plan has 4"},
-		{"outside the mask", func(st *stats) { st.Shards[0].CPU = 0 }, "shards on cpus [0 3 4 5], want one on each usable cpu [2 3 4 5]"},
-		{"wrong node", func(st *stats) { st.Shards[3].Node = 0 }, "shard 3: cpu 5 pinned true node 0 package 1, want pinned node 1 package 1"},
-		{"plan order", func(st *stats) { st.Shards[0].CPU, st.Shards[1].CPU = 3, 2 }, "the plan says"},
+		{"exact", func(*shard.Stats) {}, ""},
+		{"std engine", func(st *shard.Stats) { st.Engine = "std" }, `engine "std", want loop`},
+		{"not pinned", func(st *shard.Stats) { st.Shards[1].Pinned = false }, "shard 1: cpu 3 pinned false"},
+		{"shard missing", func(st *shard.Stats) { st.Shards = st.Shards[:3] }, "3 shards, the plan has 4"},
+		{"outside the mask", func(st *shard.Stats) { st.Shards[0].CPU = 0 }, "shards on cpus [0 3 4 5], want one on each usable cpu [2 3 4 5]"},
+		{"wrong node", func(st *shard.Stats) { st.Shards[3].Node = 0 }, "shard 3: cpu 5 pinned true node 0 package 1, want pinned node 1 package 1"},
+		{"plan order", func(st *shard.Stats) { st.Shards[0].CPU, st.Shards[1].CPU = 3, 2 }, "the plan says"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

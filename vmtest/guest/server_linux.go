@@ -14,28 +14,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/corekv/corekv/shard"
 	"github.com/corekv/corekv/vmtest"
 )
-
-// stats is the part of corekv's /stats document (shard.Stats) the checks
-// read.
-type stats struct {
-	Engine string       `json:"engine"`
-	Shards []shardStats `json:"shards"`
-}
-
-// shardStats is one shard's entry in stats.
-type shardStats struct {
-	Shard    int    `json:"shard"`
-	CPU      int    `json:"cpu"`
-	Core     int    `json:"core"`
-	Package  int    `json:"package"`
-	Node     int    `json:"node"`
-	Pinned   bool   `json:"pinned"`
-	TID      int    `json:"tid"`
-	Accepted uint64 `json:"accepted"`
-	Open     int64  `json:"open"`
-}
 
 // server is a running `corekv --pin-cores`.
 type server struct {
@@ -128,7 +109,7 @@ func (s *server) stop() error {
 	}
 }
 
-func getStats(c *http.Client, addr string) (*stats, error) {
+func getStats(c *http.Client, addr string) (*shard.Stats, error) {
 	code, body, err := get(c, addr, "/stats")
 	if err != nil {
 		return nil, err
@@ -139,8 +120,8 @@ func getStats(c *http.Client, addr string) (*stats, error) {
 	return decodeStats([]byte(body))
 }
 
-func decodeStats(body []byte) (*stats, error) {
-	var st stats
+func decodeStats(body []byte) (*shard.Stats, error) {
+	var st shard.Stats
 	if err := json.Unmarshal(body, &st); err != nil {
 		return nil, fmt.Errorf("decode /stats %q: %w", body, err)
 	}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/corekv/corekv/shard"
 )
 
 // spreadKey is stored before a spread and read over every connection of
@@ -78,7 +80,7 @@ func openSpread(addr string, proto, n int, value string) ([]spreadConn, error) {
 	return conns, nil
 }
 
-func statsOver(c *h1Conn) (*stats, error) {
+func statsOver(c *h1Conn) (*shard.Stats, error) {
 	code, body, err := c.get("/stats")
 	if err != nil {
 		return nil, err
@@ -91,7 +93,7 @@ func statsOver(c *h1Conn) (*stats, error) {
 
 // spreadReport checks that every shard accepted some of the n connections
 // and that they are all still open.
-func spreadReport(before, after *stats, n int) (string, error) {
+func spreadReport(before, after *shard.Stats, n int) (string, error) {
 	if len(after.Shards) != len(before.Shards) {
 		return "", fmt.Errorf("shard count changed from %d to %d", len(before.Shards), len(after.Shards))
 	}
