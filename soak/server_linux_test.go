@@ -11,12 +11,11 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/corekv/corekv/internal/serverproc"
 	"github.com/corekv/corekv/shard"
 )
 
@@ -38,16 +37,11 @@ func buildCorekv(t *testing.T) string {
 // soakServer is corekv running as a child process on 127.0.0.1.
 type soakServer struct {
 	t        *testing.T
-	cmd      *exec.Cmd
+	proc     *serverproc.Process
 	addr     string
 	shutdown time.Duration // its --shutdown-timeout
-	exited   chan struct{} // closed once it ended and its output was read
-	exitErr  error
 	sigterm  atomic.Bool
 	termAt   time.Time // when SIGTERM was sent
-
-	mu    sync.Mutex
-	lines []string // its stdout and stderr
 
 	baseRSS int64 // VmRSS once it served a first request, in bytes
 	peakRSS atomic.Int64
@@ -58,41 +52,24 @@ type soakServer struct {
 func startServer(t *testing.T, bin string, shutdown time.Duration, args ...string) *soakServer {
 	t.Helper()
 	args = append([]string{"--host", "127.0.0.1", "--port", "0", "--shutdown-timeout", shutdown.String()}, args...)
-	s := &soakServer{t: t, cmd: exec.Command(bin, args...), shutdown: shutdown, exited: make(chan struct{})}
-	s.cmd.Env = hermeticEnv()
-	r, w, err := os.Pipe()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = hermeticEnv()
+	proc, err := serverproc.Start(t.Context(), serverproc.Config{Cmd: cmd})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.cmd.Stdout, s.cmd.Stderr = w, w
-	if err := s.cmd.Start(); err != nil {
-		t.Fatalf("start corekv: %v", err)
-	}
-	w.Close()
-	addr := make(chan string, 1)
-	output := make(chan struct{})
-	go s.readOutput(r, addr, output)
-	go func() {
-		s.exitErr = s.cmd.Wait()
-		<-output
-		close(s.exited)
-	}()
+	s := &soakServer{t: t, proc: proc, addr: proc.Addr, shutdown: shutdown}
 	t.Cleanup(func() {
-		s.kill()
+		proc.Kill()
 		if t.Failed() {
-			t.Logf("corekv %s logged:\n%s", strings.Join(args, " "), s.output())
+			t.Logf("corekv %s logged:\n%s", strings.Join(args, " "), proc.Output())
 		}
 	})
-	select {
-	case s.addr = <-addr:
-	case <-s.exited:
-		t.Fatalf("corekv %s exited before listening: %v\n%s", strings.Join(args, " "), s.exitErr, s.output())
-	}
 	go s.sampleRSS()
 	if _, err := s.stats(&http.Client{Transport: &http.Transport{DisableKeepAlives: true}}); err != nil {
 		t.Fatalf("first /stats: %v", err)
 	}
-	if s.baseRSS, err = vmRSS(s.cmd.Process.Pid); err != nil {
+	if s.baseRSS, err = vmRSS(proc.Pid); err != nil {
 		t.Fatal(err)
 	}
 	return s
@@ -110,43 +87,16 @@ func hermeticEnv() []string {
 	return env
 }
 
-var listeningRE = regexp.MustCompile(`listening on (\S+) with \d+ shards`)
-
-func (s *soakServer) readOutput(r *os.File, addr chan<- string, done chan<- struct{}) {
-	defer close(done)
-	defer r.Close()
-	sc := bufio.NewScanner(r)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		s.mu.Lock()
-		s.lines = append(s.lines, line)
-		s.mu.Unlock()
-		if m := listeningRE.FindStringSubmatch(line); m != nil {
-			select {
-			case addr <- m[1]:
-			default:
-			}
-		}
-	}
-}
-
-func (s *soakServer) output() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return strings.Join(s.lines, "\n")
-}
-
 // sampleRSS records the peak VmRSS until the process ends.
 func (s *soakServer) sampleRSS() {
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		if rss, err := vmRSS(s.cmd.Process.Pid); err == nil && rss > s.peakRSS.Load() {
+		if rss, err := vmRSS(s.proc.Pid); err == nil && rss > s.peakRSS.Load() {
 			s.peakRSS.Store(rss)
 		}
 		select {
-		case <-s.exited:
+		case <-s.proc.Exited():
 			return
 		case <-tick.C:
 		}
@@ -191,7 +141,7 @@ func (s *soakServer) stats(cl *http.Client) (shard.Stats, error) {
 func (s *soakServer) terminate() {
 	s.termAt = time.Now()
 	s.sigterm.Store(true)
-	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := s.proc.Terminate(); err != nil {
 		s.t.Fatalf("SIGTERM: %v", err)
 	}
 }
@@ -202,13 +152,13 @@ func (s *soakServer) terminate() {
 func (s *soakServer) wait() time.Duration {
 	s.t.Helper()
 	select {
-	case <-s.exited:
+	case <-s.proc.Exited():
 	case <-time.After(s.shutdown + exitMargin):
 		s.t.Fatalf("corekv still running %v after SIGTERM with --shutdown-timeout %v", s.shutdown+exitMargin, s.shutdown)
 	}
 	took := time.Since(s.termAt)
-	if s.exitErr != nil {
-		s.t.Errorf("corekv exited with %v after SIGTERM, want status 0", s.exitErr)
+	if err := s.proc.ExitErr(); err != nil {
+		s.t.Errorf("corekv exited with %v after SIGTERM, want status 0", err)
 	}
 	s.checkLog()
 	return took
@@ -219,15 +169,6 @@ func (s *soakServer) stop() {
 	s.t.Helper()
 	s.terminate()
 	s.wait()
-}
-
-func (s *soakServer) kill() {
-	select {
-	case <-s.exited:
-	default:
-		s.cmd.Process.Kill()
-		<-s.exited
-	}
 }
 
 // expectedLog is what corekv may log: start-up, placement fall-backs that
@@ -244,9 +185,8 @@ var expectedLog = regexp.MustCompile(`^corekv: \d{4}/\d\d/\d\d \d\d:\d\d:\d\d (`
 
 func (s *soakServer) checkLog() {
 	s.t.Helper()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, line := range s.lines {
+	for line := range strings.Lines(s.proc.Output()) {
+		line = strings.TrimSuffix(line, "\n")
 		if !expectedLog.MatchString(line) {
 			s.t.Errorf("corekv logged an unexpected line: %q", line)
 		}

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/corekv/corekv/internal/serverproc"
 	"github.com/corekv/corekv/shard"
 	"github.com/corekv/corekv/vmtest"
 )
@@ -19,18 +20,18 @@ import (
 // thread pinned to exactly its shard's CPU in the node and package the
 // Preset says, and every other thread of the process confined to the
 // shards' CPUs.
-func (g *guest) checkPin(s *server, v vmtest.Variant) (string, error) {
+func (g *guest) checkPin(s *serverproc.Process, v vmtest.Variant) (string, error) {
 	plan, err := readTopology(v)
 	if err != nil {
 		return "", err
 	}
-	st, err := getStats(h1Client(), s.addr)
+	st, err := getStats(h1Client(), s.Addr)
 	if err != nil {
 		return "", err
 	}
 	var c collect
 	g.compareShards(st, plan, v.Usable(g.layout), &c)
-	pid := s.cmd.Process.Pid
+	pid := s.Pid
 	loops := map[int]bool{}
 	var detail []string
 	for i, sh := range st.Shards {

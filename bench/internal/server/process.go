@@ -2,16 +2,13 @@ package server
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
-	"os"
 	"os/exec"
 	"strconv"
-	"sync"
-	"syscall"
 	"time"
 
+	"github.com/corekv/corekv/internal/serverproc"
 	"github.com/corekv/corekv/topology"
 )
 
@@ -55,12 +52,7 @@ type Server struct {
 	// Pid is the server's process id (taskset execs it in place).
 	Pid int
 
-	cfg     Config
-	cmd     *exec.Cmd
-	out     *tail
-	exited  chan struct{}
-	waitErr error
-	stop    sync.Once
+	p *serverproc.Process
 }
 
 // Start starts the server and waits until GET / answers 200.
@@ -79,87 +71,19 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		args = append([]string{"-c", topology.FormatCPUList(cfg.CPUs), cfg.Bin}, args...)
 		name = "taskset"
 	}
-	s := &Server{Addr: net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)), cfg: cfg, out: &tail{max: 16 << 10}, exited: make(chan struct{})}
-	s.cmd = exec.Command(name, args...)
-	s.cmd.Stdout, s.cmd.Stderr = s.out, s.out
-	if err := s.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start %s: %w", name, err)
-	}
-	s.Pid = s.cmd.Process.Pid
-	go func() {
-		s.waitErr = s.cmd.Wait()
-		close(s.exited)
-	}()
-	if err := s.awaitReady(ctx); err != nil {
-		s.Stop()
+	p, err := serverproc.Start(ctx, serverproc.Config{
+		Cmd:         exec.Command(name, args...),
+		Addr:        net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)),
+		Ready:       cfg.Ready,
+		Stop:        cfg.Stop,
+		OutputLimit: 16 << 10,
+	})
+	if err != nil {
 		return nil, err
 	}
-	return s, nil
-}
-
-// awaitReady polls GET / until it answers 200, the server exits, or
-// cfg.Ready passes.
-func (s *Server) awaitReady(ctx context.Context) error {
-	deadline := time.Now().Add(s.cfg.Ready)
-	for {
-		_, status, err := get(ctx, "http://"+s.Addr+"/")
-		if err == nil && status == 200 {
-			return nil
-		}
-		select {
-		case <-s.exited:
-			return fmt.Errorf("server %s exited before answering: %v\n%s", s.cfg.Bin, s.waitErr, s.out)
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("server %s not answering GET / on %s after %v (last: status %d, %v)\n%s",
-				s.cfg.Bin, s.Addr, s.cfg.Ready, status, err, s.out)
-		}
-	}
+	return &Server{Addr: p.Addr, Pid: p.Pid, p: p}, nil
 }
 
 // Stop sends SIGTERM, waits for the exit (killing the server after
-// cfg.Stop), and returns an error unless it exited with status 0.
-func (s *Server) Stop() error {
-	s.stop.Do(func() {
-		if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
-			s.cmd.Process.Kill()
-		}
-		select {
-		case <-s.exited:
-		case <-time.After(s.cfg.Stop):
-			s.cmd.Process.Kill()
-			<-s.exited
-			s.waitErr = fmt.Errorf("still running %v after SIGTERM, killed", s.cfg.Stop)
-		}
-	})
-	if s.waitErr != nil {
-		return fmt.Errorf("server %s: %w\n%s", s.cfg.Bin, s.waitErr, s.out)
-	}
-	return nil
-}
-
-// tail keeps the last max bytes written to it.
-type tail struct {
-	mu  sync.Mutex
-	max int
-	b   []byte
-}
-
-func (t *tail) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.b = append(t.b, p...)
-	if over := len(t.b) - t.max; over > 0 {
-		t.b = append(t.b[:0], t.b[over:]...)
-	}
-	return len(p), nil
-}
-
-func (t *tail) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return string(t.b)
-}
+// Config.Stop), and returns an error unless it exited with status 0.
+func (s *Server) Stop() error { return s.p.Stop() }

@@ -112,13 +112,3 @@ func TestStartFails(t *testing.T) {
 		t.Errorf("Start of a failing server = %v, want an error with its output", err)
 	}
 }
-
-func TestTail(t *testing.T) {
-	tl := &tail{max: 5}
-	for _, s := range []string{"ab", "cdef", "g"} {
-		tl.Write([]byte(s))
-	}
-	if got := tl.String(); got != "cdefg" {
-		t.Errorf("tail of ab+cdef+g with max 5 = %q, want %q", got, "cdefg")
-	}
-}
