@@ -25,6 +25,7 @@ import (
 	"github.com/corekv/corekv/bench/internal/report"
 	"github.com/corekv/corekv/bench/internal/server"
 	"github.com/corekv/corekv/bench/internal/suite"
+	"github.com/corekv/corekv/internal/serverproc"
 	"github.com/corekv/corekv/topology"
 )
 
@@ -224,7 +225,7 @@ func TestEndToEndCorekv(t *testing.T) {
 	if err != nil {
 		t.Skipf("no module to build corekv from: %v", err)
 	}
-	bin, err := server.Build(ctx, root, t.TempDir())
+	bin, err := serverproc.Build(ctx, root, t.TempDir())
 	if err != nil {
 		t.Skipf("corekv does not build (yet): %v", err)
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/corekv/corekv/bench/internal/server"
 	"github.com/corekv/corekv/bench/internal/suite"
 	"github.com/corekv/corekv/bench/internal/workload"
+	"github.com/corekv/corekv/internal/serverproc"
 	"github.com/corekv/corekv/topology"
 )
 
@@ -216,7 +217,7 @@ func buildServer(ctx context.Context) (string, func(), error) {
 		return "", nil, err
 	}
 	cleanup := func() { os.RemoveAll(dir) }
-	bin, err := server.Build(ctx, root, dir)
+	bin, err := serverproc.Build(ctx, root, dir)
 	if err != nil {
 		cleanup()
 		return "", nil, err

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -26,10 +25,9 @@ const exitMargin = 10 * time.Second
 // buildCorekv builds the server once for the test and its subtests.
 func buildCorekv(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "corekv")
-	out, err := exec.Command("go", "build", "-o", bin, "github.com/corekv/corekv").CombinedOutput()
+	bin, err := serverproc.Build(t.Context(), "", t.TempDir())
 	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+		t.Fatal(err)
 	}
 	return bin
 }

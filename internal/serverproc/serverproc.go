@@ -1,6 +1,6 @@
-// Package serverproc runs a corekv server as a child process: start it,
-// wait until it answers GET /, then stop it with SIGTERM and check that it
-// exited cleanly. bench, the soak tests and the VM suite's guest all
+// Package serverproc runs a corekv server as a child process: build it,
+// start it, wait until it answers GET /, then stop it with SIGTERM and
+// check that it exited cleanly. bench, the soak tests and the VM suite's guest all
 // launch corekv through it.
 package serverproc
 
@@ -13,12 +13,26 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 )
+
+// Build compiles the corekv command (package github.com/corekv/corekv)
+// into dir/corekv, running go build in module, a directory of the corekv
+// module ("" for the current one), and returns the binary's path.
+func Build(ctx context.Context, module, dir string) (string, error) {
+	bin := filepath.Join(dir, "corekv")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/corekv/corekv")
+	cmd.Dir = module
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build corekv in %s: %w\n%s", module, err, out)
+	}
+	return bin, nil
+}
 
 // Config says how to start and stop one server.
 type Config struct {

@@ -1,6 +1,7 @@
-// Package server builds corekv from the module's source and runs one
-// instance of it, confined to given CPUs with taskset, for a benchmark
-// round: start, wait until it answers, read its /stats, stop.
+// Package server runs one corekv instance for a benchmark round, confined
+// to given CPUs with taskset, through internal/serverproc: start it, wait
+// until it answers, read its /stats, stop it. ModuleRoot finds the source
+// to build it from.
 package server
 
 import (
@@ -32,18 +33,6 @@ func ModuleRoot(ctx context.Context) (string, error) {
 		return "", errors.New("not inside a Go module: run bench from the corekv source tree or pass a server binary")
 	}
 	return filepath.Dir(mod), nil
-}
-
-// Build compiles the main package at the root of module into
-// dir/corekv and returns its path.
-func Build(ctx context.Context, module, dir string) (string, error) {
-	bin := filepath.Join(dir, "corekv")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, ".")
-	cmd.Dir = module
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build corekv in %s: %w\n%s", module, err, out)
-	}
-	return bin, nil
 }
 
 // FetchStats reads GET /stats from the server at addr (host:port), in
