@@ -38,14 +38,15 @@ go test -count=1 ./...
 echo "== go test -race (every package)"
 go test -count=1 -race ./...
 
-# A bounded fuzz pass over every fuzz target, found by name in each
-# package's tests (go test above replays each corpus in testdata/fuzz).
+# A bounded fuzz pass over every fuzz target, found by name in the tests of
+# each package of the module (go test above replays each corpus in
+# testdata/fuzz).
 # The parsers of HTTP requests fuzz for FUZZTIME_HTTP, the others for
 # FUZZTIME: FUZZTIME=5m FUZZTIME_HTTP=5m scripts/test.sh fuzzes longer.
 fuzztime=${FUZZTIME:-5s}
 fuzztime_http=${FUZZTIME_HTTP:-30s}
-for dir in $(grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u); do
-	for target in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go | cut -d' ' -f2); do
+for dir in $(go list -f '{{.Dir}}' ./...); do
+	for target in $(grep -hso '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go | cut -d' ' -f2); do
 		case $target in
 		FuzzParseDifferential | FuzzParseHead | FuzzAppendKey) t=$fuzztime_http ;;
 		*) t=$fuzztime ;;
