@@ -40,9 +40,9 @@ go test -count=1 -race ./...
 
 # A bounded fuzz pass over every fuzz target, found by name in the tests of
 # each package of the module (go test above replays each corpus in
-# testdata/fuzz).
-# The parsers of HTTP requests fuzz for FUZZTIME_HTTP, the others for
-# FUZZTIME: FUZZTIME=5m FUZZTIME_HTTP=5m scripts/test.sh fuzzes longer.
+# testdata/fuzz). The parsers of HTTP requests fuzz for FUZZTIME_HTTP, the
+# others for FUZZTIME: FUZZTIME=5m FUZZTIME_HTTP=5m scripts/test.sh fuzzes
+# longer.
 fuzztime=${FUZZTIME:-5s}
 fuzztime_http=${FUZZTIME_HTTP:-30s}
 for dir in $(go list -f '{{.Dir}}' ./...); do
