@@ -155,10 +155,7 @@ func (s *serveCmd) Validate() error {
 }
 
 func (s *serveCmd) Run(logger *log.Logger) error {
-	if s.ConcurrencyLimit > maxConcurrency {
-		logger.Printf("--concurrency-limit %d is above %d: capped at %d", s.ConcurrencyLimit, maxConcurrency, maxConcurrency)
-		s.ConcurrencyLimit = maxConcurrency
-	}
+	s.capConcurrency(logger)
 	h := liveHost(logger)
 	_, plan, err := s.plan(h)
 	if err != nil {
@@ -177,13 +174,10 @@ func (s *serveCmd) Run(logger *log.Logger) error {
 	if err != nil {
 		return fmt.Errorf("--max-memory=%v: %w (set a size instead)", s.MaxMemory, err)
 	}
-	lns, err := socket.ListenGroup(socket.Config{Host: s.Host, Port: s.Port}, len(plan))
+	lns, err := s.listen(len(plan), maxMemory, logger)
 	if err != nil {
 		return err
 	}
-	logger.Printf("listening on %v with %d shards: %v", lns[0].Addr, len(lns), lns[0].Effective)
-	logger.Printf("limits: max-memory %s, max-conns %d per shard, concurrency %d per shard",
-		memoryLimit(maxMemory), s.MaxConns, s.ConcurrencyLimit)
 	cfg := s.shardConfig(plan, lns, maxMemory, logger)
 	cfg.MapBuffers = mapFunc(mem.buffers)
 	g, err := shard.New(cfg)
@@ -193,11 +187,35 @@ func (s *serveCmd) Run(logger *log.Logger) error {
 		}
 		return usageError{err}
 	}
+	s.logPlan(plan, logger)
+	return serve(g)
+}
+
+// capConcurrency lowers --concurrency-limit to maxConcurrency, saying so.
+func (s *serveCmd) capConcurrency(logger *log.Logger) {
+	if s.ConcurrencyLimit > maxConcurrency {
+		logger.Printf("--concurrency-limit %d is above %d: capped at %d", s.ConcurrencyLimit, maxConcurrency, maxConcurrency)
+		s.ConcurrencyLimit = maxConcurrency
+	}
+}
+
+func (s *serveCmd) logPlan(plan []topology.Shard, logger *log.Logger) {
 	for _, p := range plan {
 		logger.Printf("shard %d: cpu %d core %d package %d node %d pinned=%v engine=%s",
 			p.Shard, p.CPU, p.Core, p.Package, p.Node, s.PinCores, s.Engine)
 	}
-	return serve(g)
+}
+
+// listen opens the group of n listeners and logs them with the limits.
+func (s *serveCmd) listen(n int, maxMemory int64, logger *log.Logger) ([]*socket.Listener, error) {
+	lns, err := socket.ListenGroup(socket.Config{Host: s.Host, Port: s.Port}, n)
+	if err != nil {
+		return nil, err
+	}
+	logger.Printf("listening on %v with %d shards: %v", lns[0].Addr, len(lns), lns[0].Effective)
+	logger.Printf("limits: max-memory %s, max-conns %d per shard, concurrency %d per shard",
+		memoryLimit(maxMemory), s.MaxConns, s.ConcurrencyLimit)
+	return lns, nil
 }
 
 func (s *serveCmd) shardConfig(plan []topology.Shard, lns []*socket.Listener, maxMemory int64, logger *log.Logger) shard.Config {

@@ -273,11 +273,11 @@ func (g *guest) checkBuffers(port int) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	defer srv.stop()
-	if _, err := checkSpread(srv.addr, 1); err != nil {
+	defer srv.Stop()
+	if _, err := checkSpread(srv.Addr, 1); err != nil {
 		return "", err
 	}
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/numa_maps", srv.cmd.Process.Pid))
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/numa_maps", srv.Pid))
 	if err != nil {
 		return "", err
 	}
