@@ -11,6 +11,7 @@ import (
 	"github.com/corekv/corekv/affinity"
 	"github.com/corekv/corekv/bench/internal/server"
 	"github.com/corekv/corekv/bench/internal/suite"
+	"github.com/corekv/corekv/internal/serverproc"
 	"github.com/corekv/corekv/topology"
 )
 
@@ -54,7 +55,7 @@ func newEnv(ctx context.Context, c *common, stdout, stderr io.Writer) (*env, fun
 		cleanup = func() { os.RemoveAll(dir) }
 		root, err := server.ModuleRoot(ctx)
 		if err == nil {
-			e.corekvBin, err = server.Build(ctx, root, dir)
+			e.corekvBin, err = serverproc.Build(ctx, root, dir)
 		}
 		if err != nil {
 			cleanup()
