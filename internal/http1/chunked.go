@@ -18,6 +18,14 @@ const maxChunkLine = 4096
 // bytes but fills the connection's buffer without end.
 const maxChunkOverhead = 16 << 10
 
+// chunkFramingAllowance is the framing bytes each chunk may spend beyond
+// twice its size (see maxChunkOverhead).
+const chunkFramingAllowance = 16
+
+// maxChunkSizeDigits bounds the hex digits of a chunk size: 15 hold any
+// sane size and cannot overflow an int64.
+const maxChunkSizeDigits = 15
+
 // scanChunked walks a chunked body (RFC 9112, section 7.1) at the start of
 // buf without copying it. It returns the body's decoded size and the bytes
 // it spans, the trailer section included, once it is complete; done is false
@@ -36,7 +44,7 @@ func scanChunked(buf []byte, max int) (size, span int, done bool, p *api.Problem
 			return 0, 0, false, p
 		}
 		pos += eol + 1
-		if excess += int64(eol+1) - 16 - 2*n; excess < 0 {
+		if excess += int64(eol+1) - chunkFramingAllowance - 2*n; excess < 0 {
 			excess = 0
 		}
 		if excess > maxChunkOverhead {
@@ -115,8 +123,8 @@ func parseChunkSize(line []byte) (int64, *api.Problem) {
 		if !ok {
 			break
 		}
-		if i >= 15 {
-			return 0, errBadChunk // 16 hex digits or more: beyond any sane size
+		if i >= maxChunkSizeDigits {
+			return 0, errBadChunk
 		}
 		n = n<<4 | int64(d)
 	}

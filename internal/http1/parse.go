@@ -30,7 +30,6 @@ type Request struct {
 // Refusals of malformed requests. After any of them the connection is
 // closed: the byte stream can no longer be trusted to be framed right.
 var (
-	errBadRequest     = &api.Problem{Status: http.StatusBadRequest, Msg: "malformed request"}
 	errBadLine        = &api.Problem{Status: http.StatusBadRequest, Msg: "malformed request line"}
 	errBadHeader      = &api.Problem{Status: http.StatusBadRequest, Msg: "malformed header field"}
 	errBareLF         = &api.Problem{Status: http.StatusBadRequest, Msg: "line ends without CR"}
