@@ -93,20 +93,28 @@ func (r *Result) Len() int {
 
 // Refusal returns the answer that refuses a request with p.
 func Refusal(p *Problem) Result {
-	return Result{Status: p.Status, ContentType: TypeText, Problem: p}
+	var res Result
+	res.refuse(p)
+	return res
+}
+
+func (res *Result) refuse(p *Problem) {
+	res.Status, res.ContentType, res.Problem = p.Status, TypeText, p
 }
 
 // Do carries out the request r. key is scratch space for the decoded key:
 // with room for Limits.MaxKeySize bytes, Do does not allocate to answer a
 // GET, a HEAD or GET /.
-func (x *Exec) Do(r *Request, key []byte) Result {
+func (x *Exec) Do(r *Request, key []byte) (res Result) {
 	rt := match(r.Method, splitTarget(r.Target))
-	if rt.Op == OpNone {
-		res := Refusal(ErrNoRoute)
-		if rt.Status == http.StatusMethodNotAllowed {
-			res = Refusal(ErrMethod)
-			res.Allow = rt.Allow
-		}
+	res.Op, res.Head = rt.Op, rt.Head
+	switch {
+	case rt.Op == OpNone && rt.Status == http.StatusMethodNotAllowed:
+		res.refuse(ErrMethod)
+		res.Allow, res.Head = rt.Allow, r.Method == http.MethodHead
+		return res
+	case rt.Op == OpNone:
+		res.refuse(ErrNoRoute)
 		res.Head = r.Method == http.MethodHead
 		return res
 	}
@@ -114,66 +122,70 @@ func (x *Exec) Do(r *Request, key []byte) Result {
 	if rt.Op.HasKey() {
 		var p *Problem
 		if key, p = appendKey(key[:0], rt.Key, lim.MaxKeySize); p != nil {
-			res := Refusal(p)
-			res.Op, res.Head = rt.Op, rt.Head
+			res.refuse(p)
 			return res
 		}
 	}
-	res := x.do(rt, key, r, lim)
-	res.Op, res.Head = rt.Op, rt.Head
+	x.do(&res, key, r, lim)
 	return res
 }
 
-func (x *Exec) do(rt route, key []byte, r *Request, lim Limits) Result {
-	switch rt.Op {
+// do carries out the operation res.Op on key and fills in res.
+func (x *Exec) do(res *Result, key []byte, r *Request, lim Limits) {
+	switch res.Op {
 	case OpHello:
-		return Result{Status: http.StatusOK, ContentType: TypeText, Text: Hello}
+		res.Status, res.ContentType, res.Text = http.StatusOK, TypeText, Hello
 	case OpGet, OpHead:
 		v, ok := x.Store.Get(key)
 		if !ok {
-			return Refusal(ErrNoKey)
+			res.refuse(ErrNoKey)
+			return
 		}
-		return Result{Status: http.StatusOK, ContentType: TypeValue, Value: v}
+		res.Status, res.ContentType, res.Value = http.StatusOK, TypeValue, v
 	case OpSet:
-		return x.set(key, r, lim)
+		x.set(res, key, r, lim)
 	case OpDelete:
 		if !x.Store.Delete(key) {
-			return Refusal(ErrNoKey)
+			res.refuse(ErrNoKey)
+			return
 		}
-		return Result{Status: http.StatusNoContent}
+		res.Status = http.StatusNoContent
 	case OpStats:
 		var b bytes.Buffer
 		if err := x.Stats(&b); err != nil {
 			x.logf("write /stats: %v", err)
-			return Refusal(ErrInternal)
+			res.refuse(ErrInternal)
+			return
 		}
-		return Result{Status: http.StatusOK, ContentType: TypeJSON, Value: b.Bytes()}
+		res.Status, res.ContentType, res.Value = http.StatusOK, TypeJSON, b.Bytes()
 	}
-	return Refusal(ErrNoRoute)
 }
 
-func (x *Exec) set(key []byte, r *Request, lim Limits) Result {
+func (x *Exec) set(res *Result, key []byte, r *Request, lim Limits) {
 	if r.Unframed {
-		return Refusal(ErrNoLength)
+		res.refuse(ErrNoLength)
+		return
 	}
 	v, err := r.Body.Value(lim.MaxValueSize)
 	if err != nil {
-		res := Refusal(ErrValueTooLarge)
+		res.refuse(ErrValueTooLarge)
 		if !errors.Is(err, ErrValueTooLarge) {
 			x.logf("read the body of %s %s: %v", r.Method, r.Target, err)
-			res = Refusal(ErrBadBody)
+			res.refuse(ErrBadBody)
 		}
 		res.Close = true
-		return res
+		return
 	}
 	if err := x.Store.Set(key, v); err != nil {
 		if errors.Is(err, store.ErrFull) {
-			return Refusal(ErrStoreFull)
+			res.refuse(ErrStoreFull)
+			return
 		}
 		x.logf("store %q: %v", key, err)
-		return Refusal(ErrInternal)
+		res.refuse(ErrInternal)
+		return
 	}
-	return Result{Status: http.StatusOK, ContentType: TypeText, Text: Stored}
+	res.Status, res.ContentType, res.Text = http.StatusOK, TypeText, Stored
 }
 
 func (x *Exec) logf(format string, args ...any) {

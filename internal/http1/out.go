@@ -135,9 +135,13 @@ func (o *Out) Refuse(p *api.Problem, date []byte) {
 // head appends a response's status line and header fields.
 func (o *Out) head(res *api.Result, date []byte, f Framing) {
 	b := append(o.b, "HTTP/1.1 "...)
-	b = strconv.AppendInt(b, int64(res.Status), 10)
-	b = append(b, ' ')
-	b = append(b, http.StatusText(res.Status)...)
+	if st := res.Status; st == http.StatusOK {
+		b = append(b, "200 OK"...) // most answers: skip the arithmetic
+	} else {
+		// A status has three digits (RFC 9110, section 15).
+		b = append(b, byte('0'+st/100), byte('0'+st/10%10), byte('0'+st%10), ' ')
+		b = append(b, http.StatusText(st)...)
+	}
 	b = append(b, "\r\nDate: "...)
 	b = append(b, date...)
 	if res.ContentType != "" {
