@@ -94,6 +94,13 @@ func (m *Mapper) mapImpl(size, home int) ([]byte, error) {
 	return b, nil
 }
 
+func unmapImpl(b []byte) error {
+	if err := unix.Munmap(b); err != nil {
+		return fmt.Errorf("numa: %w", os.NewSyscallError("munmap", err))
+	}
+	return nil
+}
+
 func (m *Mapper) bind(b []byte, home int) error {
 	switch {
 	case m.policy == Interleave:
@@ -120,18 +127,19 @@ func mbind(b []byte, mode int, nodes []int) error {
 	return nil
 }
 
-func whereImpl(b []byte) (Placement, error) {
+// whereImpl queries every stride-th page of b, from its first.
+func whereImpl(b []byte, stride int) (Placement, error) {
 	ps := uintptr(os.Getpagesize())
 	start := uintptr(unsafe.Pointer(&b[0])) &^ (ps - 1)
 	end := uintptr(unsafe.Pointer(&b[len(b)-1])) + 1
-	n := int((end - start + ps - 1) / ps)
+	n := int((end-start+ps-1)/ps+uintptr(stride)-1) / stride // pages queried
 	pl := Placement{Pages: map[int]int{}, PageSize: int(ps)}
 	pages := make([]uintptr, min(n, whereBatch))
 	status := make([]int32, len(pages))
 	for done := 0; done < n; done += whereBatch {
 		k := min(whereBatch, n-done)
 		for i := range k {
-			pages[i] = start + uintptr(done+i)*ps
+			pages[i] = start + uintptr((done+i)*stride)*ps
 		}
 		// nodes == NULL: query where each page is, move nothing.
 		_, _, e := unix.Syscall6(unix.SYS_MOVE_PAGES, 0, uintptr(k), uintptr(unsafe.Pointer(&pages[0])),

@@ -37,7 +37,7 @@ func mapped(t *testing.T, mp *Mapper, pages, node int) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { unix.Munmap(b) })
+	t.Cleanup(func() { mp.Unmap(b) })
 	return b
 }
 
@@ -205,4 +205,75 @@ func TestMemsAllowed(t *testing.T) {
 		}
 	}
 	t.Skip("no Mems_allowed_list in /proc/self/status")
+}
+
+// TestResident checks Resident's per-node bytes against the pages
+// written, before and after Unmap, and Unmap's refusals.
+func TestResident(t *testing.T) {
+	mp := liveMapper(t, Local)
+	ps := os.Getpagesize()
+	a, err := mp.Map(16*ps, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := mapped(t, mp, 8, 0)
+	touch(a, 16)
+	touch(b, 3)
+	if got, err := mp.Resident(); err != nil || got[0] != int64(19*ps) || len(got) != 1 {
+		t.Errorf("Resident() = %v, %v, want %d bytes on node 0", got, err, 19*ps)
+	}
+	if err := mp.Unmap(a); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := mp.Resident(); err != nil || got[0] != int64(3*ps) {
+		t.Errorf("Resident() after Unmap = %v, %v, want %d bytes on node 0", got, err, 3*ps)
+	}
+	foreign := make([]byte, ps)
+	for name, r := range map[string][]byte{"twice": a, "not from Map": foreign, "part of a mapping": b[:ps]} {
+		if err := mp.Unmap(r); err == nil || !strings.Contains(err.Error(), "not a mapping Map returned") {
+			t.Errorf("Unmap(%s) = %v, want a refusal", name, err)
+		}
+	}
+}
+
+// TestWhereStride checks the sampled query Resident uses on large sizes:
+// every stride-th page from the first, the last partial stride included.
+func TestWhereStride(t *testing.T) {
+	mp := liveMapper(t, Off)
+	b := mapped(t, mp, 300, -1)
+	touch(b, 150)
+	pl, err := whereImpl(b, 7)
+	// Pages 0, 7, ..., 294: 43 queried, 22 of them (0..147) written.
+	if err != nil || pl.Absent != 21 || len(pl.Pages) != 1 || sum(pl.Pages) != 22 {
+		t.Errorf("whereImpl(300 pages, 150 written, stride 7) = %+v, %v, want 22 present, 21 absent", pl, err)
+	}
+}
+
+func sum(m map[int]int) int {
+	n := 0
+	for _, c := range m {
+		n += c
+	}
+	return n
+}
+
+func BenchmarkWhere(b *testing.B) {
+	mp, err := New(Config{})
+	if err != nil {
+		b.Skip(err)
+	}
+	const pages = 16384 // 64 MiB
+	mem, err := mp.Map(pages*os.Getpagesize(), -1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer mp.Unmap(mem)
+	touch(mem, pages)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Where(mem); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/pages, "ns/page")
 }

@@ -19,7 +19,9 @@ func newImpl(*Mapper) error { return unsupported() }
 
 func (m *Mapper) mapImpl(size, home int) ([]byte, error) { return nil, unsupported() }
 
-func whereImpl([]byte) (Placement, error) { return Placement{}, unsupported() }
+func unmapImpl([]byte) error { return unsupported() }
+
+func whereImpl([]byte, int) (Placement, error) { return Placement{}, unsupported() }
 
 func nodeOfImpl([]byte) (int, error) { return 0, unsupported() }
 

@@ -228,3 +228,19 @@ func TestPolicyString(t *testing.T) {
 		t.Errorf("Policy(-1).String() = %q", got)
 	}
 }
+
+func TestSampleStride(t *testing.T) {
+	tests := []struct{ pages, want int }{
+		{0, 1},
+		{residentBudget, 1},
+		{residentBudget + 1, 67},    // never a stride that divides a node count up to 64
+		{67 * residentBudget, 67},   // exactly the budget
+		{67*residentBudget + 1, 71}, // 68 rounded up to a prime
+		{16 << 20, 257},             // 64 GiB of 4 KiB pages: 256, then the next prime
+	}
+	for _, tc := range tests {
+		if got := sampleStride(tc.pages); got != tc.want {
+			t.Errorf("sampleStride(%d) = %d, want %d", tc.pages, got, tc.want)
+		}
+	}
+}

@@ -9,8 +9,6 @@ import (
 	"slices"
 	"strings"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/corekv/corekv/affinity"
 	"github.com/corekv/corekv/numa"
 	topo "github.com/corekv/corekv/topology"
@@ -117,6 +115,9 @@ type segment struct {
 	// spot holds get_mempolicy's node for the first pages, and want
 	// what move_pages says of each.
 	spot, spotWant []int
+	// resident is the Mapper's Resident: bytes by node of its mappings,
+	// this segment alone.
+	resident map[int]int64
 }
 
 // counts formats the pages per node as numa_maps does: "N0=128 N1=128".
@@ -157,7 +158,7 @@ func writeAndQuery(mp *numa.Mapper, node int) (segment, error) {
 	if err != nil {
 		return segment{}, err
 	}
-	defer unix.Munmap(b)
+	defer mp.Unmap(b)
 	ps := os.Getpagesize()
 	for i := 0; i < len(b); i += ps {
 		b[i] = 1
@@ -167,6 +168,9 @@ func writeAndQuery(mp *numa.Mapper, node int) (segment, error) {
 		return s, err
 	}
 	if s.policy, s.nodes, err = numa.PolicyOf(b); err != nil {
+		return s, err
+	}
+	if s.resident, err = mp.Resident(); err != nil {
 		return s, err
 	}
 	for i := range 4 {
@@ -192,6 +196,12 @@ func (g *guest) wantPlacement(p numa.Policy, node, writer int, s segment) error 
 	pages := segmentSize / s.where.PageSize
 	if s.where.Absent != 0 {
 		c.addf("%d of %d written pages absent", s.where.Absent, pages)
+	}
+	for n, pages := range s.where.Pages {
+		if s.resident[n] != int64(pages*s.where.PageSize) || len(s.resident) != len(s.where.Pages) {
+			c.addf("Resident() = %v bytes by node, want the segment's pages %s", s.resident, s.counts())
+			break
+		}
 	}
 	if !slices.Equal(s.spot, s.spotWant) {
 		c.addf("get_mempolicy puts the first pages on nodes %v, move_pages on %v", s.spot, s.spotWant)

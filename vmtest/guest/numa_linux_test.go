@@ -12,8 +12,12 @@ func TestWantPlacement(t *testing.T) {
 	p := presetNamed(t, "4node")
 	g := &guest{spec: vmtest.Spec{Preset: p}, layout: p.Layout()}
 	at := func(pages map[int]int, policy numa.Policy, nodes ...int) segment {
+		resident := map[int]int64{}
+		for n, c := range pages {
+			resident[n] = int64(c) * 4096
+		}
 		return segment{where: numa.Placement{Pages: pages, PageSize: 4096}, policy: policy, nodes: nodes,
-			spot: []int{0}, spotWant: []int{0}}
+			spot: []int{0}, spotWant: []int{0}, resident: resident}
 	}
 	even := map[int]int{0: 64, 1: 64, 2: 64, 3: 64}
 	tests := []struct {
@@ -34,10 +38,12 @@ func TestWantPlacement(t *testing.T) {
 		{"local without policy", numa.Local, 2, 3, at(map[int]int{2: 256}, numa.Off), "want local [2]"},
 		{"off on the writer", numa.Off, 1, 1, at(map[int]int{1: 256}, numa.Off), ""},
 		{"off elsewhere", numa.Off, 1, 1, at(map[int]int{0: 256}, numa.Off), "want all 256 on node 1"},
-		{"absent pages", numa.Off, 1, 1, segment{where: numa.Placement{Pages: map[int]int{1: 255}, Absent: 1, PageSize: 4096}},
-			"1 of 256 written pages absent"},
+		{"absent pages", numa.Off, 1, 1, segment{where: numa.Placement{Pages: map[int]int{1: 255}, Absent: 1, PageSize: 4096},
+			resident: map[int]int64{1: 255 * 4096}}, "1 of 256 written pages absent"},
 		{"spot check disagrees", numa.Off, 1, 1, segment{where: numa.Placement{Pages: map[int]int{1: 256}, PageSize: 4096},
-			spot: []int{0}, spotWant: []int{1}}, "get_mempolicy puts the first pages on nodes [0], move_pages on [1]"},
+			spot: []int{0}, spotWant: []int{1}, resident: map[int]int64{1: 1 << 20}}, "get_mempolicy puts the first pages on nodes [0], move_pages on [1]"},
+		{"resident disagrees", numa.Off, 1, 1, segment{where: numa.Placement{Pages: map[int]int{1: 256}, PageSize: 4096},
+			resident: map[int]int64{0: 1 << 20}}, "Resident() = map[0:1048576] bytes by node, want the segment's pages N1=256"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
