@@ -1,7 +1,8 @@
-// Package serverproc runs a corekv server as a child process: build it,
-// start it, wait until it answers GET /, then stop it with SIGTERM and
-// check that it exited cleanly. bench, the soak tests and the VM suite's guest all
-// launch corekv through it.
+// Package serverproc runs a server as a child process: start it, wait
+// until it answers (GET / for corekv, a TCP connection for others), then
+// stop it with SIGTERM and check that it exited cleanly; Build builds
+// corekv for it. bench, bench's peers, the soak tests and the VM suite's
+// guest all launch their servers through it.
 package serverproc
 
 import (
@@ -10,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -43,9 +45,13 @@ type Config struct {
 	// the server logs in its "listening on ADDR with N shards" line (as
 	// with --port 0).
 	Addr string
-	// Ready bounds the wait for the first 200 to GET /. Default 10s.
+	// DialOnly makes the server ready once Addr accepts a TCP
+	// connection, for servers that do not speak HTTP (memcached, Redis);
+	// by default it is ready once GET / answers 200.
+	DialOnly bool
+	// Ready bounds the wait until the server is ready. Default 10s.
 	Ready time.Duration
-	// Poll is the time between two GET / probes. Default 20ms.
+	// Poll is the time between two readiness probes. Default 20ms.
 	Poll time.Duration
 	// Stop bounds Stop's wait for the exit after SIGTERM, after which the
 	// server is killed. Default 15s.
@@ -90,8 +96,8 @@ type Process struct {
 // listeningRE matches the line corekv logs once its listeners are open.
 var listeningRE = regexp.MustCompile(`listening on (\S+) with \d+ shards`)
 
-// Start starts the server and waits until GET / answers 200. If it does
-// not within cfg.Ready, or exits first, Start stops it and returns an
+// Start starts the server and waits until it is ready (see
+// Config.DialOnly). If it is not within cfg.Ready, or exits first, Start stops it and returns an
 // error that carries its output.
 func Start(ctx context.Context, cfg Config) (*Process, error) {
 	cfg = cfg.withDefaults()
@@ -142,8 +148,8 @@ func (p *Process) read(r io.ReadCloser, addr chan<- string, done chan<- struct{}
 	}
 }
 
-// awaitReady waits for the address (unless given), then polls GET / until
-// it answers 200, the server exits, ctx ends or cfg.Ready passes.
+// awaitReady waits for the address (unless given), then probes it until
+// the server is ready, exits, ctx ends or cfg.Ready passes.
 func (p *Process) awaitReady(ctx context.Context, addr <-chan string) error {
 	deadline := time.After(p.cfg.Ready)
 	for p.Addr == "" {
@@ -157,10 +163,13 @@ func (p *Process) awaitReady(ctx context.Context, addr <-chan string) error {
 			return fmt.Errorf("%s logged no listening address in %v\n%s", p.cfg.Cmd, p.cfg.Ready, p.Output())
 		}
 	}
-	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 2 * time.Second}
+	probe, what := p.getRoot, "answering GET /"
+	if p.cfg.DialOnly {
+		probe, what = p.dial, "listening"
+	}
 	for {
-		status, err := probe(ctx, client, "http://"+p.Addr+"/")
-		if err == nil && status == http.StatusOK {
+		err := probe(ctx)
+		if err == nil {
 			return nil
 		}
 		select {
@@ -169,29 +178,47 @@ func (p *Process) awaitReady(ctx context.Context, addr <-chan string) error {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-deadline:
-			return fmt.Errorf("%s not answering GET / on %s after %v (last: status %d, %v)\n%s",
-				p.cfg.Cmd, p.Addr, p.cfg.Ready, status, err, p.Output())
+			return fmt.Errorf("%s not %s on %s after %v (last: %v)\n%s", p.cfg.Cmd, what, p.Addr, p.cfg.Ready, err, p.Output())
 		case <-time.After(p.cfg.Poll):
 		}
 	}
 }
 
 func (p *Process) exitedEarly() error {
-	return fmt.Errorf("%s exited before answering: %v\n%s", p.cfg.Cmd, p.waitErr, p.Output())
+	what := "answering"
+	if p.cfg.DialOnly {
+		what = "listening on " + p.Addr
+	}
+	return fmt.Errorf("%s exited before %s: %v\n%s", p.cfg.Cmd, what, p.waitErr, p.Output())
 }
 
-func probe(ctx context.Context, client *http.Client, url string) (int, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+// getRoot reports, as an error, unless GET / answers 200.
+func (p *Process) getRoot(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+p.Addr+"/", nil)
 	if err != nil {
-		return 0, err
+		return err
 	}
-	resp, err := client.Do(req)
+	resp, err := (&http.Client{Transport: &http.Transport{DisableKeepAlives: true}}).Do(req)
 	if err != nil {
-		return 0, err
+		return err
 	}
 	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
-	return resp.StatusCode, nil
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET /: status %d", resp.StatusCode)
+	}
+	return nil
+}
+
+// dial reports, as an error, unless Addr accepts a TCP connection.
+func (p *Process) dial(ctx context.Context) error {
+	c, err := (&net.Dialer{Timeout: time.Second}).DialContext(ctx, "tcp", p.Addr)
+	if err != nil {
+		return err
+	}
+	return c.Close()
 }
 
 // Output returns what the server wrote to stdout and stderr: the last

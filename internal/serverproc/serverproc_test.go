@@ -28,7 +28,8 @@ func TestMain(m *testing.M) {
 
 // fakeServer listens on 127.0.0.1 port 0, logs the address as corekv
 // does and serves GET / until SIGTERM. Modes: "serve"; "fail" exits 3 at
-// once; "stubborn" ignores SIGTERM; "exit1" exits 1 on SIGTERM.
+// once; "stubborn" ignores SIGTERM; "exit1" exits 1 on SIGTERM; "tcp"
+// accepts connections but never answers.
 func fakeServer(mode string) int {
 	if mode == "fail" {
 		fmt.Fprintln(os.Stderr, "fake: refusing to start")
@@ -42,7 +43,19 @@ func fakeServer(mode string) int {
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGTERM)
 	fmt.Fprintf(os.Stderr, "corekv: 2026/01/01 00:00:00 listening on %s with 1 shards: backlog 4096\n", ln.Addr())
-	go http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "Hello, World!") }))
+	if mode == "tcp" {
+		go func() {
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				defer c.Close()
+			}
+		}()
+	} else {
+		go http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "Hello, World!") }))
+	}
 	for range sigs {
 		switch mode {
 		case "stubborn":
@@ -149,5 +162,23 @@ func TestTail(t *testing.T) {
 	}
 	if got := tl.String(); got != "four\n" {
 		t.Errorf("tail of 10 bytes = %q, want the whole lines that fit: %q", got, "four\n")
+	}
+}
+
+func TestDialOnly(t *testing.T) {
+	p, err := Start(t.Context(), Config{Cmd: fake(t, "tcp"), DialOnly: true})
+	if err != nil {
+		t.Fatalf("Start(DialOnly) of a server that accepts but never answers = %v, want ready", err)
+	}
+	if err := p.Stop(); err != nil {
+		t.Errorf("Stop() = %v, want a clean exit", err)
+	}
+	_, err = Start(t.Context(), Config{Cmd: fake(t, "tcp"), Ready: 500 * time.Millisecond})
+	if err == nil || !strings.Contains(err.Error(), "not answering GET / on 127.0.0.1:") {
+		t.Errorf("Start of a server that never answers GET / = %v, want not answering", err)
+	}
+	_, err = Start(t.Context(), Config{Cmd: fake(t, "fail"), Addr: "127.0.0.1:1", DialOnly: true})
+	if err == nil || !strings.Contains(err.Error(), "exited before listening on 127.0.0.1:1") {
+		t.Errorf("Start(DialOnly) of a failing server = %v, want exited before listening", err)
 	}
 }
