@@ -1,0 +1,95 @@
+package main
+
+import (
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/corekv/corekv/shard"
+)
+
+// validServe is a serve command as kong fills it with the defaults.
+func validServe() serveCmd {
+	return serveCmd{
+		Port: 3000, ConcurrencyLimit: 250, Engine: shard.EngineLoop, Presize: 1, MaxKeySize: 1024,
+		MaxValueSize: 1 << 20, MaxHeaderSize: 16384, MaxConns: 10000,
+		ReadTimeout: time.Second, IdleTimeout: time.Second, ShutdownTimeout: time.Second, NUMAMemory: "auto",
+	}
+}
+
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		name    string
+		edit    func(*serveCmd)
+		wantErr string
+	}{
+		{"defaults", func(*serveCmd) {}, ""},
+		{"port", func(s *serveCmd) { s.Port = 70000 }, "--port 70000: want 0..65535"},
+		{"concurrency", func(s *serveCmd) { s.ConcurrencyLimit = 0 }, "--concurrency-limit 0: want at least 1"},
+		{"shards", func(s *serveCmd) { s.Shards = -1 }, "--shards -1: want 0 (one per CPU) or more"},
+		{"presize", func(s *serveCmd) { s.Presize = -1 }, "--presize -1: want 0 or more"},
+		{"key size", func(s *serveCmd) { s.MaxKeySize = 0 }, "--max-key-size 0: want at least 1"},
+		{"value size", func(s *serveCmd) { s.MaxValueSize = -1 }, "--max-value-size -1: want 0 or more"},
+		{"header size", func(s *serveCmd) { s.MaxHeaderSize = 255 }, "--max-header-size 255: want at least 256"},
+		{"conns", func(s *serveCmd) { s.MaxConns = 0 }, "--max-conns 0: want at least 1"},
+		{"read timeout", func(s *serveCmd) { s.ReadTimeout = 0 }, "--read-timeout 0s: want a positive duration"},
+		{"idle timeout", func(s *serveCmd) { s.IdleTimeout = -time.Second }, "--idle-timeout -1s: want a positive duration"},
+		{"shutdown timeout", func(s *serveCmd) { s.ShutdownTimeout = 0 }, "--shutdown-timeout 0s: want a positive duration"},
+		{"pin std", func(s *serveCmd) { s.PinCores, s.Engine = true, shard.EngineStd }, "--pin-cores needs --engine=loop: net/http serves each connection on an unpinned goroutine"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := validServe()
+			tc.edit(&s)
+			err := s.Validate()
+			got := ""
+			if err != nil {
+				got = err.Error()
+			}
+			if got != tc.wantErr {
+				t.Errorf("Validate() = %v, want %q", err, tc.wantErr)
+			}
+		})
+	}
+}
+
+// TestPlan plans on topology's two-socket fixture, as `corekv topology
+// --sysfs` does.
+func TestPlan(t *testing.T) {
+	h := sysfsHost(filepath.Join("topology", "testdata", "2s-smt", "sys"))
+	tests := []struct {
+		name       string
+		in         placement
+		wantShards int
+		wantErr    string
+	}{
+		{"one per CPU", placement{}, 0, ""},
+		{"two shards", placement{Shards: 2}, 2, ""},
+		{"two CPUs", placement{CPUs: "0-1"}, 2, ""},
+		{"bad cpulist", placement{CPUs: "x"}, 0, `--cpus: parse cpulist "x": bad CPU "x"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			usable, plan, err := tc.in.plan(h)
+			got := ""
+			if err != nil {
+				got = err.Error()
+				var u usageError
+				if !errors.As(err, &u) {
+					t.Errorf("plan(%+v) error %v is not a usageError (exit 2)", tc.in, err)
+				}
+			}
+			want := tc.wantShards
+			if want == 0 && tc.wantErr == "" {
+				want = len(usable)
+			}
+			if got != tc.wantErr || len(plan) != want {
+				t.Errorf("plan(%+v) = %d shards, %v; want %d, %q", tc.in, len(plan), err, want, tc.wantErr)
+			}
+		})
+	}
+	if _, _, err := (&placement{}).plan(sysfsHost(t.TempDir())); err == nil {
+		t.Error("plan on an empty sysfs tree succeeded")
+	}
+}
