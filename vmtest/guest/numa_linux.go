@@ -30,6 +30,10 @@ func (g *guest) checkNUMA() {
 	}
 	detail, err = g.checkBuffers(g.spec.ListenPort() + 10)
 	g.report("numa/buffers", detail, err)
+	for _, p := range []numa.Policy{numa.Interleave, numa.Local} {
+		detail, err := g.checkStore(p)
+		g.report("numa/store-"+p.String(), detail, err)
+	}
 }
 
 // memoryNodes returns the ids of the layout's nodes with memory.

@@ -74,3 +74,31 @@ func TestParseNUMAMaps(t *testing.T) {
 		}
 	}
 }
+
+func TestWantValues(t *testing.T) {
+	p := presetNamed(t, "2s-memonly") // three memory nodes
+	g := &guest{spec: vmtest.Spec{Preset: p}, layout: p.Layout()}
+	const count = 200 // 5000 pages of values, 20 segments
+	tests := []struct {
+		name    string
+		policy  numa.Policy
+		pages   map[int]int
+		wantErr string
+	}{
+		{"interleave even", numa.Interleave, map[int]int{0: 1673, 1: 1674, 2: 1673}, ""},
+		{"interleave within a page per segment", numa.Interleave, map[int]int{0: 1653, 1: 1693, 2: 1674}, ""},
+		{"interleave skewed", numa.Interleave, map[int]int{0: 1500, 1: 1847, 2: 1673}, "node 0 holds 1500 of 5020 pages, want 1673 ± 20"},
+		{"interleave off the memory nodes", numa.Interleave, map[int]int{0: 1673, 1: 1674, 2: 1673, 5: 1}, "1 pages on node 5"},
+		{"too few pages", numa.Interleave, map[int]int{0: 100, 1: 100, 2: 100}, "300 pages in the store's mappings, want at least the 5000"},
+		{"local on the writer", numa.Local, map[int]int{1: 5020}, ""},
+		{"local spilled", numa.Local, map[int]int{1: 5000, 0: 20}, "want all 5020 on node 1"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := g.wantValues(tc.policy, 1, tc.pages, count)
+			if tc.wantErr == "" && err != nil || tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
+				t.Errorf("wantValues(%v, %v) = %v, want %q", tc.policy, tc.pages, err, tc.wantErr)
+			}
+		})
+	}
+}
