@@ -113,6 +113,7 @@ type Listener struct {
 	Effective Effective
 
 	closed atomic.Bool
+	group  *Group // the group whose kernel order the listener is part of
 }
 
 // Close closes the descriptor. It is safe to call more than once and
@@ -120,8 +121,25 @@ type Listener struct {
 // descriptor number is never closed by mistake); later calls return an
 // error wrapping net.ErrClosed.
 func (l *Listener) Close() error {
+	if l.closed.Load() {
+		return fmt.Errorf("close listener %v: %w", l.Addr, net.ErrClosed)
+	}
+	if l.group == nil {
+		return l.closeLocked()
+	}
+	l.group.mu.Lock()
+	defer l.group.mu.Unlock()
+	return l.closeLocked()
+}
+
+// closeLocked closes l and takes it out of its group's order, as the
+// kernel does; the caller holds l.group.mu if l has a group.
+func (l *Listener) closeLocked() error {
 	if l.closed.Swap(true) {
 		return fmt.Errorf("close listener %v: %w", l.Addr, net.ErrClosed)
+	}
+	if l.group != nil {
+		l.group.leave(l)
 	}
 	return closeImpl(l.FD)
 }
@@ -177,7 +195,21 @@ func (e Effective) String() string {
 //
 // With Config.Port 0 the probe's kernel-chosen port is used by all n
 // listeners. On error every descriptor opened so far is closed.
+//
+// ListenGroup returns OpenGroup's listeners, for callers that never steer
+// or reopen them.
 func ListenGroup(cfg Config, n int) ([]*Listener, error) {
+	g, err := OpenGroup(cfg, n)
+	if err != nil {
+		return nil, err
+	}
+	return g.Listeners, nil
+}
+
+// OpenGroup opens n listeners as ListenGroup does and returns them as a
+// Group, which can steer connections to them (Steer) and reopen one
+// (Reopen).
+func OpenGroup(cfg Config, n int) (*Group, error) {
 	if n < 1 {
 		return nil, fmt.Errorf("socket: listen group of %d listeners, want at least 1", n)
 	}

@@ -16,7 +16,7 @@ import (
 // somaxconnPath is where Linux exposes net.core.somaxconn.
 const somaxconnPath = "/proc/sys/net/core/somaxconn"
 
-func listenGroupImpl(cfg Config, addr netip.Addr, n int) ([]*Listener, error) {
+func listenGroupImpl(cfg Config, addr netip.Addr, n int) (*Group, error) {
 	ap, dual, err := probe(addr, cfg.Port)
 	if err != nil {
 		return nil, err
@@ -25,19 +25,30 @@ func listenGroupImpl(cfg Config, addr netip.Addr, n int) ([]*Listener, error) {
 	if err != nil {
 		return nil, err
 	}
-	lns := make([]*Listener, 0, n)
+	g := &Group{cfg: cfg, ap: ap, dual: dual, somaxconn: somax}
 	for range n {
-		l, err := listen(cfg, ap, dual)
-		if err != nil {
-			for _, l := range lns {
+		if _, err := g.join(); err != nil {
+			for _, l := range g.Listeners {
 				l.Close()
 			}
 			return nil, err
 		}
-		l.Effective.Somaxconn = somax
-		lns = append(lns, l)
 	}
-	return lns, nil
+	return g, nil
+}
+
+// join opens one more listener of g, which the kernel appends to its
+// socket array (see Group), and appends it to g.Listeners.
+func (g *Group) join() (*Listener, error) {
+	l, err := listen(g.cfg, g.ap, g.dual)
+	if err != nil {
+		return nil, err
+	}
+	l.Effective.Somaxconn = g.somaxconn
+	l.group = g
+	g.Listeners = append(g.Listeners, l)
+	g.slots = append(g.slots, l)
+	return l, nil
 }
 
 // probe checks that nobody holds the port by binding it without

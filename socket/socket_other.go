@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+
+	"golang.org/x/net/bpf"
 )
 
-func listenGroupImpl(cfg Config, addr netip.Addr, n int) ([]*Listener, error) {
+func listenGroupImpl(cfg Config, addr netip.Addr, n int) (*Group, error) {
 	return nil, fmt.Errorf("socket: listen group: %w", errors.ErrUnsupported)
 }
 
@@ -19,4 +21,16 @@ func netListenerImpl(l *Listener) (net.Listener, error) {
 
 func closeImpl(fd int) error {
 	return fmt.Errorf("socket: close: %w", errors.ErrUnsupported)
+}
+
+func (g *Group) join() (*Listener, error) {
+	return nil, fmt.Errorf("socket: listen: %w", errors.ErrUnsupported)
+}
+
+func attachImpl(fd int, prog []bpf.RawInstruction) error {
+	return fmt.Errorf("socket: attach steering program: %w", errors.ErrUnsupported)
+}
+
+func detachImpl(fd int) error {
+	return fmt.Errorf("socket: detach steering program: %w", errors.ErrUnsupported)
 }
