@@ -66,6 +66,7 @@ type serveCmd struct {
 	IdleTimeout      time.Duration `help:"Idle keep-alive connections close after this long." default:"2m"`
 	ShutdownTimeout  time.Duration `help:"On SIGINT/SIGTERM, how long to let requests in flight finish." default:"10s"`
 	NUMAMemory       string        `name:"numa-memory" help:"NUMA placement of value memory: interleave (spread over every memory node), local (on the writing shard's node), off (where first touched), or auto: interleave with more than one memory node, else off." default:"auto"`
+	Steer            string        `help:"Which shard takes a new connection: cpu (the shard of the CPU that receives it, else one on that CPU's NUMA node; a BPF program on the listeners), hash (the kernel's hash of addresses and ports), or auto: cpu with --pin-cores, else hash." enum:"auto,cpu,hash" default:"auto"`
 }
 
 type topologyCmd struct {
@@ -174,7 +175,7 @@ func (s *serveCmd) Run(logger *log.Logger) error {
 	if err != nil {
 		return fmt.Errorf("--max-memory=%v: %w (set a size instead)", s.MaxMemory, err)
 	}
-	lns, err := s.listen(len(plan), maxMemory, logger)
+	lns, err := s.listen(h.machine, plan, maxMemory, logger)
 	if err != nil {
 		return err
 	}
@@ -206,12 +207,15 @@ func (s *serveCmd) logPlan(plan []topology.Shard, logger *log.Logger) {
 	}
 }
 
-// listen opens the group of n listeners and logs them with the limits.
-func (s *serveCmd) listen(n int, maxMemory int64, logger *log.Logger) ([]*socket.Listener, error) {
-	lns, err := socket.ListenGroup(socket.Config{Host: s.Host, Port: s.Port}, n)
+// listen opens a listener per shard of plan, steers them (--steer) and
+// logs them with the limits.
+func (s *serveCmd) listen(m *topology.Machine, plan []topology.Shard, maxMemory int64, logger *log.Logger) ([]*socket.Listener, error) {
+	g, err := socket.OpenGroup(socket.Config{Host: s.Host, Port: s.Port}, len(plan))
 	if err != nil {
 		return nil, err
 	}
+	lns := g.Listeners
+	steer(g, steerMode(s.Steer, s.PinCores), m, plan, logger.Printf)
 	logger.Printf("listening on %v with %d shards: %v", lns[0].Addr, len(lns), lns[0].Effective)
 	logger.Printf("limits: max-memory %s, max-conns %d per shard, concurrency %d per shard",
 		memoryLimit(maxMemory), s.MaxConns, s.ConcurrencyLimit)
