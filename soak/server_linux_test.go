@@ -179,6 +179,8 @@ var expectedLog = regexp.MustCompile(`^corekv: \d{4}/\d\d/\d\d \d\d:\d\d:\d\d (`
 	`cannot read the (process's CPU affinity|topology) .*|` +
 	`numa-memory: values .*|` +
 	`warning: --numa-memory=\S+: .*|` +
+	`steer: (cpu|hash) .*|` +
+	`warning: --steer=cpu: .*|` +
 	`shutting down: draining for up to \S+)$`)
 
 func (s *soakServer) checkLog() {
