@@ -109,10 +109,15 @@ func (l *loop) upgrade(head, body []byte) *requestUpgrade {
 }
 
 // refuse answers a request the connection cannot carry on from, and closes
-// the connection once the answer is written.
+// the connection once the answer is written. A peer that does not speak
+// HTTP/1 (http1.ErrNotHTTP) gets no answer: the connection closes once the
+// answers to its earlier requests are written.
 func (l *loop) refuse(c *conn, p *api.Problem) {
-	l.out.Refuse(p, l.date)
 	c.closing = true
+	if p == http1.ErrNotHTTP {
+		return
+	}
+	l.out.Refuse(p, l.date)
 }
 
 // answer serves one complete request whose body spans body.

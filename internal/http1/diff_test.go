@@ -111,7 +111,7 @@ func parseStd(in []byte) (parsed, *http.Request, error) {
 		return parsed{}, nil, err
 	}
 	out := parsed{
-		method: req.Method, target: req.RequestURI, minor: req.ProtoMinor,
+		method: req.Method, target: req.RequestURI, minor: stdMinor(req),
 		contentLength: -1, chunked: len(req.TransferEncoding) > 0, keepAlive: !req.Close,
 		headLen: len(in) - rd.Len() - br.Buffered(),
 	}
@@ -128,6 +128,17 @@ func parseStd(in []byte) (parsed, *http.Request, error) {
 	}
 	out.body, out.used = string(body), len(in)-rd.Len()-br.Buffered()
 	return out, req, nil
+}
+
+// stdMinor is the HTTP/1 minor version net/http's Server acts upon: it
+// keeps HTTP/1.2 and later minors in ProtoMinor but treats them as HTTP/1.1
+// everywhere (ProtoAtLeast(1, 1)), as corekv does (RFC 9110, section 2.5),
+// which records them as 1.
+func stdMinor(req *http.Request) int {
+	if req.ProtoMajor == 1 && req.ProtoMinor > 1 {
+		return 1
+	}
+	return req.ProtoMinor
 }
 
 // serverChecks are the refusals net/http's Server adds after ReadRequest
@@ -481,16 +492,6 @@ var strictRules = []strictRule{
 		name: "Transfer-Encoding in HTTP/1.0", problems: []*api.Problem{errTE10, errLengthAndTE, errTECoding},
 		applies: func(in []byte, std parsed, _ *http.Request) bool {
 			return std.minor == 0 && len(stdFields(in)["Transfer-Encoding"]) > 0
-		},
-	},
-	{
-		// RFC 9110, section 2.5 says a server SHOULD process HTTP/1.2 and
-		// later minors as HTTP/1.1; corekv answers 505 instead, a choice
-		// its parser tests pin (TestParseHeadRefusals "http 1.2").
-		// net/http serves them as HTTP/1.x.
-		name: "HTTP/1.x minor above 1", problems: []*api.Problem{errVersion},
-		applies: func(_ []byte, _ parsed, req *http.Request) bool {
-			return req.ProtoMajor == 1 && req.ProtoMinor > 1
 		},
 	},
 	{

@@ -17,7 +17,7 @@ import (
 // the connection's input and stay valid only until that input is consumed.
 type Request struct {
 	Method, Target string
-	Minor          int   // HTTP/1.minor: 0 or 1
+	Minor          int   // HTTP/1.minor: 0, or 1 for HTTP/1.1 and later minors
 	HeadLen        int   // bytes of the head, the blank line included
 	ContentLength  int64 // -1 when the request has no Content-Length
 	Chunked        bool
@@ -49,6 +49,15 @@ var (
 	errHeadersTooLong = &api.Problem{Status: http.StatusRequestHeaderFieldsTooLarge, Msg: "request header fields too large"}
 	errVersion        = &api.Problem{Status: http.StatusHTTPVersionNotSupported, Msg: "HTTP version not supported: use HTTP/1.1, HTTP/1.0 or h2c"}
 )
+
+// ErrNotHTTP refuses a request line whose version is one word that is not
+// HTTP/x.y at all, as in "INVALID CONNECTION PREFACE" (h2spec http2/3.5/2)
+// or another protocol's greeting. Such a peer cannot read an HTTP/1.1
+// answer (an HTTP/2 client reads it as a frame), so the server closes the
+// connection without one, as RFC 9113, section 3.4 lets it do for an
+// invalid HTTP/2 preface. Status is what a server that answers anyway
+// sends; net/http, the std engine, answers 400 "malformed HTTP version".
+var ErrNotHTTP = &api.Problem{Status: http.StatusBadRequest, Msg: "request line without an HTTP version"}
 
 // ErrTimeout answers a request that did not arrive whole within the
 // server's read timeout. The parser never returns it; the server sends it.
@@ -140,18 +149,31 @@ func parseRequestLine(line []byte, r *Request) *api.Problem {
 	}
 	if len(version) != 8 || string(version[:5]) != "HTTP/" || version[6] != '.' ||
 		!isDigit(version[5]) || !isDigit(version[7]) {
+		if notHTTP(version) {
+			return ErrNotHTTP
+		}
 		return errBadLine
 	}
-	if version[5] != '1' || version[7] > '1' {
+	if version[5] != '1' {
 		return errVersion
 	}
-	r.Minor = int(version[7] - '0')
+	// RFC 9110, section 2.5: HTTP/1.2 and later minors are served as 1.1.
+	r.Minor = min(int(version[7]-'0'), 1)
 	r.Method = view(line[:sp1])
 	r.Target = view(target)
 	if r.Target[0] != '/' && r.Target != "*" && !hasScheme(r.Target) {
 		return errBadLine
 	}
 	return nil
+}
+
+// notHTTP reports whether the version of a three-word request line is no
+// HTTP version at all: one word that does not start with "HTTP/" in any
+// case. A malformed HTTP version ("HTTP/1.x", "http/1.1") or a line of
+// more than three words is an HTTP/1 request gone wrong, answered 400.
+func notHTTP(version []byte) bool {
+	return len(version) > 0 && bytes.IndexByte(version, ' ') < 0 &&
+		!(len(version) >= 5 && eqFold(view(version[:5]), "http/"))
 }
 
 // Origin returns the request target in origin form: an absolute-form
