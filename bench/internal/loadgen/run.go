@@ -7,7 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/corekv/corekv/bench/internal/schedule"
 	"github.com/corekv/corekv/bench/internal/workload"
 )
 
@@ -30,10 +29,8 @@ var errServerClosed = errors.New("server closed the connection")
 // operations. Failed requests are counted in the Result; Run itself fails
 // only when it cannot connect.
 //
-// HTTP/1.1 runs on one goroutine blocked in epoll_wait (Linux only); h2c
-// runs a goroutine per stream and paces from one goroutine that sleeps
-// in nanosleep (see schedule.Wall). Either way, keep GOMAXPROCS at least
-// 2.
+// Either protocol runs on one goroutine that polls its connections
+// through epoll (Linux only).
 func Run(ctx context.Context, cfg Config, w *workload.Workload, step Step, seed uint64) (*Result, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -45,7 +42,7 @@ func Run(ctx context.Context, cfg Config, w *workload.Workload, step Step, seed 
 	var res *Result
 	var err error
 	if cfg.Proto == H2C {
-		res, err = runH2C(ctx, cfg, w, step, seed)
+		res, err = runH2(ctx, cfg, w, step, seed)
 	} else {
 		res, err = runH1(ctx, cfg, w, step, seed)
 	}
@@ -68,7 +65,7 @@ func Preload(ctx context.Context, cfg Config, w *workload.Workload) error {
 	var recs []*recorder
 	var err error
 	if cfg.Proto == H2C {
-		recs, err = preloadH2C(ctx, cfg, w, end)
+		recs, err = preloadH2(ctx, cfg, w, end)
 	} else {
 		recs, err = preloadH1(ctx, cfg, w, end)
 	}
@@ -100,76 +97,4 @@ func preloadKeys(w *workload.Workload, lane, lanes, keys int) func() (workload.O
 		}
 		return workload.Op{}, false
 	}
-}
-
-// runH2C runs a step over h2c.
-func runH2C(ctx context.Context, cfg Config, w *workload.Workload, step Step, seed uint64) (*Result, error) {
-	lanes, err := dialH2CLanes(ctx, cfg, w, seed)
-	if err != nil {
-		return nil, err
-	}
-	defer closeAll(lanes)
-	start := time.Now().Add(startDelay)
-	if step.Rate > 0 {
-		plan := schedule.Plan{Start: start, Rate: step.Rate, Duration: step.Duration, Lanes: len(lanes)}
-		for _, l := range lanes {
-			l.start(ctx, start.Add(step.Duration+cfg.Timeout))
-		}
-		_ = schedule.Run(ctx, plan, schedule.Wall{}, maxBatch, func(i int, batch []schedule.Due) {
-			lanes[i].send(batch)
-		})
-		for _, l := range lanes {
-			l.finish()
-		}
-	} else {
-		time.Sleep(time.Until(start))
-		var wg sync.WaitGroup
-		for _, l := range lanes {
-			wg.Go(func() { l.closed(ctx, start.Add(step.Duration), nil) })
-		}
-		wg.Wait()
-	}
-	return merge(step, start, h2cRecorders(lanes)), nil
-}
-
-// preloadH2C writes every key once over h2c, closed loop.
-func preloadH2C(ctx context.Context, cfg Config, w *workload.Workload, end time.Time) ([]*recorder, error) {
-	lanes, err := dialH2CLanes(ctx, cfg, w, 0)
-	if err != nil {
-		return nil, err
-	}
-	defer closeAll(lanes)
-	var wg sync.WaitGroup
-	for i, l := range lanes {
-		wg.Go(func() { l.closed(ctx, end, preloadKeys(w, i, len(lanes), w.Config().Keys)) })
-	}
-	wg.Wait()
-	return h2cRecorders(lanes), nil
-}
-
-func dialH2CLanes(ctx context.Context, cfg Config, w *workload.Workload, seed uint64) ([]*h2cLane, error) {
-	var lanes []*h2cLane
-	for i := range cfg.Conns {
-		l, err := dialH2C(ctx, cfg, w, seed<<20+uint64(i*cfg.Streams))
-		if err != nil {
-			closeAll(lanes)
-			return nil, err
-		}
-		lanes = append(lanes, l)
-	}
-	return lanes, nil
-}
-
-func closeAll(lanes []*h2cLane) {
-	for _, l := range lanes {
-		l.close()
-	}
-}
-
-func h2cRecorders(lanes []*h2cLane) []*recorder {
-	var recs []*recorder
-	for _, l := range lanes {
-		recs = append(recs, l.recorders()...)
-	}
-	return recs
 }
