@@ -10,3 +10,11 @@ import "time"
 func Process(pid int) (time.Duration, error) {
 	return processImpl(pid)
 }
+
+// Thread returns the CPU time (user and system) that thread tid of
+// process pid has used since it started, with nanosecond resolution: on
+// the same clock as Process, so that a thread's share of its process is
+// their ratio.
+func Thread(pid, tid int) (time.Duration, error) {
+	return threadImpl(pid, tid)
+}
