@@ -65,6 +65,8 @@ type h2Conn struct {
 	next      func() (workload.Op, bool)
 	end       time.Time
 
+	now time.Time // the time of the wake-up being handled
+
 	goAway    bool
 	goAwayErr error
 	wantOut   bool

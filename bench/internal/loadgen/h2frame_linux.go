@@ -17,6 +17,7 @@ const frameHeaderLen = 9
 
 // receive reads what c's socket holds and handles every whole frame.
 func (c *h2Conn) receive(now time.Time) {
+	c.now = now
 	for c.err == nil {
 		n, err := unix.Read(c.fd, c.rbuf[c.rlen:])
 		switch {
@@ -252,13 +253,13 @@ func (c *h2Conn) refill() {
 	for c.dueHead < len(c.due) && c.canSend() {
 		at := c.due[c.dueHead]
 		c.dueHead++
-		c.rec.lateBy(time.Since(at))
+		c.rec.lateBy(c.now.Sub(at))
 		c.start(c.gen.Next(), at)
 	}
 	if c.dueHead == len(c.due) {
 		c.due, c.dueHead = c.due[:0], 0
 	}
-	for c.next != nil && c.canSend() && time.Now().Before(c.end) {
+	for c.next != nil && c.canSend() && c.now.Before(c.end) {
 		op, ok := c.next()
 		if !ok {
 			c.next = nil

@@ -196,6 +196,7 @@ func (l *h2Loop) runClosed(ctx context.Context, end time.Time, next func(conn in
 		} else {
 			c.next = func() (workload.Op, bool) { return c.gen.Next(), true }
 		}
+		c.now = time.Now()
 		c.refill()
 		l.markDirty(c)
 	}

@@ -25,7 +25,7 @@ var roundColumns = []string{
 	"p50_us", "p90_us", "p99_us", "p999_us", "max_us", "mean_us",
 	"get_p50_us", "get_p99_us", "store_p50_us", "store_p99_us",
 	"late_p50_us", "late_p99_us", "late_max_us",
-	"server_cpu_us_per_req", "server_util", "client_util", "gomaxprocs",
+	"server_cpu_us_per_req", "server_util", "client_util", "loop_share", "gomaxprocs",
 	"errors_status", "errors_missing", "errors_wrong", "errors_io", "errors_timeout", "status",
 }
 
@@ -44,7 +44,7 @@ func (r *Report) WriteCSV(w io.Writer) error {
 				f(m.Latency.P50), f(m.Latency.P90), f(m.Latency.P99), f(m.Latency.P999), f(m.Latency.Max), f(m.Latency.Mean),
 				f(m.Get.P50), f(m.Get.P99), f(m.Store.P50), f(m.Store.P99),
 				f(m.Lateness.P50), f(m.Lateness.P99), f(m.Lateness.Max),
-				f(m.ServerCPUPerReq), f(m.ServerUtil), f(m.ClientUtil), strconv.Itoa(rd.GOMAXPROCS),
+				f(m.ServerCPUPerReq), f(m.ServerUtil), f(m.ClientUtil), f(m.LoopShare), strconv.Itoa(rd.GOMAXPROCS),
 				i(m.Errors.Status), i(m.Errors.Missing), i(m.Errors.Wrong), i(m.Errors.IO), i(m.Errors.Timeout), string(m.Status),
 			})
 		}

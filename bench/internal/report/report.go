@@ -140,7 +140,11 @@ type Measurement struct {
 	// fraction of the wall time of their CPU sets.
 	ServerUtil float64 `json:"server_util"`
 	ClientUtil float64 `json:"client_util"`
-	Status     Status  `json:"status"`
+	// LoopShare is the share of the server's CPU time over the step that
+	// its shards' event-loop threads used (from their TIDs in /stats); 0
+	// when unknown or when it has no loops (the std engine).
+	LoopShare float64 `json:"loop_share,omitempty"`
+	Status    Status  `json:"status"`
 }
 
 // Latency is a latency distribution's summary, in microseconds.

@@ -238,3 +238,32 @@ func TestFormat(t *testing.T) {
 		}
 	}
 }
+
+// TestLoopShareOnlyWhereMeasured: a configuration without event loops
+// (share 0) gets no loop CPU figure, not a 0%.
+func TestLoopShareOnlyWhereMeasured(t *testing.T) {
+	r := fixture([]float64{100, 200, 300}, []float64{100, 200, 300})
+	for i := range r.Rounds {
+		if r.Rounds[i].Config == 0 {
+			for j := range r.Rounds[i].Measurements {
+				r.Rounds[i].Measurements[j].LoopShare = 0.9 + 0.01*float64(i)
+			}
+		}
+	}
+	r.Summarize()
+	loop, _ := r.Lookup(0, 0)
+	std, _ := r.Lookup(0, 1)
+	if got := loop.Stats["loop_share"]; got.N != 3 || !near(got.Median, 0.92) {
+		t.Errorf("loop_share with loops = %+v, want the median 0.92 of 3", got)
+	}
+	if got := std.Stats["loop_share"]; got.N != 0 {
+		t.Errorf("loop_share without loops = %+v, want none", got)
+	}
+	var b bytes.Buffer
+	if err := r.WriteTable(&b); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "loop CPU") || !strings.Contains(b.String(), "92% [90%–94%]") {
+		t.Errorf("table lacks the loop CPU column or its figure:\n%s", &b)
+	}
+}

@@ -16,17 +16,20 @@ type metric struct {
 	Value  func(Measurement) float64
 	// Percent shows the value, a fraction, as a percentage.
 	Percent bool
+	// Optional leaves out zero values: not measured.
+	Optional bool
 }
 
 // metrics are the figures the summary compares.
 var metrics = []metric{
-	{"throughput", "req/s", +1, func(m Measurement) float64 { return m.Throughput }, false},
-	{"p50", "p50 µs", -1, func(m Measurement) float64 { return m.Latency.P50 }, false},
-	{"p99", "p99 µs", -1, func(m Measurement) float64 { return m.Latency.P99 }, false},
-	{"p999", "p99.9 µs", -1, func(m Measurement) float64 { return m.Latency.P999 }, false},
-	{"cpu_per_req", "srv CPU µs/req", -1, func(m Measurement) float64 { return m.ServerCPUPerReq }, false},
-	{"server_util", "srv CPU", 0, func(m Measurement) float64 { return m.ServerUtil }, true},
-	{"client_util", "client busy", 0, func(m Measurement) float64 { return m.ClientUtil }, true},
+	{"throughput", "req/s", +1, func(m Measurement) float64 { return m.Throughput }, false, false},
+	{"p50", "p50 µs", -1, func(m Measurement) float64 { return m.Latency.P50 }, false, false},
+	{"p99", "p99 µs", -1, func(m Measurement) float64 { return m.Latency.P99 }, false, false},
+	{"p999", "p99.9 µs", -1, func(m Measurement) float64 { return m.Latency.P999 }, false, false},
+	{"cpu_per_req", "srv CPU µs/req", -1, func(m Measurement) float64 { return m.ServerCPUPerReq }, false, false},
+	{"server_util", "srv CPU", 0, func(m Measurement) float64 { return m.ServerUtil }, true, false},
+	{"client_util", "client busy", 0, func(m Measurement) float64 { return m.ClientUtil }, true, false},
+	{"loop_share", "loop CPU", 0, func(m Measurement) float64 { return m.LoopShare }, true, true},
 }
 
 // Summary sums up one step of one configuration across its rounds.
@@ -97,7 +100,9 @@ func (r *Report) collect(step, cfg int) (map[string][]float64, Summary) {
 				continue
 			}
 			for _, metric := range metrics {
-				vals[metric.Name] = append(vals[metric.Name], metric.Value(m))
+				if v := metric.Value(m); v != 0 || !metric.Optional {
+					vals[metric.Name] = append(vals[metric.Name], v)
+				}
 			}
 		}
 	}

@@ -49,7 +49,8 @@ func (r *Report) writeHeader(b *strings.Builder) {
 	fmt.Fprintf(b, "\nrounds: %d per configuration, interleaved, %s, after %gs warm-up; figures are median [min–max];\n", s.Repeat, fresh, s.WarmupS)
 	fmt.Fprintf(b, "  vs: ratio of medians to %q, p from a Mann-Whitney U test, * where p < 0.05\n", r.Configs[0].Label)
 	fmt.Fprintf(b, "  latency from each request's intended send time; srv CPU µs/req: server CPU time per correct answer;\n")
-	fmt.Fprintf(b, "  srv CPU: its CPU time over the step's wall time and CPUs; client busy: the load generator's share of its CPUs\n")
+	fmt.Fprintf(b, "  srv CPU: its CPU time over the step's wall time and CPUs; client busy: the load generator's share of its CPUs;\n")
+	fmt.Fprintf(b, "  loop CPU: the share of the server's CPU time its shards' event-loop threads used\n")
 }
 
 func (r *Report) writeStep(b *strings.Builder, step int) {

@@ -20,11 +20,14 @@ import (
 // session is a server ready for load: started (or the target), its keys
 // written.
 type session struct {
-	cfg  Config
-	srv  *server.Server // nil for a target
-	pid  int            // 0 when its CPU time is not measured
-	w    *workload.Workload
-	load loadgen.Config
+	cfg Config
+	srv *server.Server // nil for a target
+	pid int            // 0 when its CPU time is not measured
+	// loops are the thread ids of the server's event loops, from
+	// /stats; none for the std engine or a server without them.
+	loops []int
+	w     *workload.Workload
+	load  loadgen.Config
 }
 
 // open starts spec's server, or takes the target (whose workload, with
@@ -73,6 +76,20 @@ func (s *session) serverCPU() (time.Duration, bool) {
 	return d, err == nil
 }
 
+// loopCPU returns the CPU time of the server's event-loop threads so
+// far, if they are known and measured.
+func (s *session) loopCPU() (time.Duration, bool) {
+	var sum time.Duration
+	for _, tid := range s.loops {
+		d, err := proccpu.Thread(s.pid, tid)
+		if err != nil {
+			return 0, false
+		}
+		sum += d
+	}
+	return sum, len(s.loops) > 0
+}
+
 // runner runs one round of one configuration.
 type runner struct {
 	cfg      Config
@@ -90,6 +107,11 @@ func (rr runner) run(ctx context.Context, target **workload.Workload) (*report.R
 	rd := &report.Round{Round: rr.round}
 	if st, err := s.stats(ctx); err == nil {
 		rd.Engine, rd.GOMAXPROCS = st.Engine, st.GOMAXPROCS
+		for _, sh := range st.Shards {
+			if sh.TID > 0 && s.pid > 0 {
+				s.loops = append(s.loops, sh.TID)
+			}
+		}
 	} else {
 		rr.cfg.Logf("%s: no /stats: %v", rr.spec.Label, err)
 	}
@@ -148,6 +170,7 @@ func (rr runner) measure(ctx context.Context, s *session, i int, st report.Step)
 	step := loadgen.Step{Rate: st.Rate, Duration: rr.cfg.Duration}
 	runtime.GC() // collect now rather than during the step
 	srv0, srvOK := s.serverCPU()
+	loop0, loopOK := s.loopCPU()
 	cli0, cliErr := proccpu.Process(os.Getpid())
 	t0 := time.Now()
 	res, err := loadgen.Run(ctx, s.load, s.w, step, rr.seed(i))
@@ -159,6 +182,7 @@ func (rr runner) measure(ctx context.Context, s *session, i int, st report.Step)
 	}
 	wall := time.Since(t0)
 	srv1, srv1OK := s.serverCPU()
+	loop1, loop1OK := s.loopCPU()
 	cli1, cli1Err := proccpu.Process(os.Getpid())
 	m := &report.Measurement{
 		Step: i, Throughput: res.Throughput(), Completed: res.Completed, Sent: res.Sent, ElapsedS: res.Elapsed.Seconds(),
@@ -173,6 +197,9 @@ func (rr runner) measure(ctx context.Context, s *session, i int, st report.Step)
 		used := srv1 - srv0
 		m.ServerCPUPerReq = float64(used.Nanoseconds()) / 1e3 / float64(res.Completed)
 		m.ServerUtil = utilization(used, wall, len(rr.cfg.ServerCPUs))
+		if loopOK && loop1OK && used > 0 {
+			m.LoopShare = (loop1 - loop0).Seconds() / used.Seconds()
+		}
 	}
 	switch {
 	case res.Busy > 0: // a busy-polling client uses all its CPU; count its work
