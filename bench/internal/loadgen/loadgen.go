@@ -21,7 +21,7 @@ type Proto string
 // The protocols.
 const (
 	H1  Proto = "h1"  // HTTP/1.1, keep-alive and pipelining, over the package's own raw client
-	H2C Proto = "h2c" // HTTP/2 over cleartext TCP with prior knowledge (golang.org/x/net/http2)
+	H2C Proto = "h2c" // HTTP/2 over cleartext TCP with prior knowledge, over the package's own frame-level client
 )
 
 // Config says how to reach the server and how to load it. Its zero value
@@ -33,8 +33,9 @@ type Config struct {
 	Proto Proto
 	// Conns is the number of TCP connections. Default 16.
 	Conns int
-	// Streams is, for h2c, the number of requests in flight per
-	// connection. Default 8.
+	// Streams is, for h2c, the number of streams (requests) in flight
+	// per connection, fewer if the server's MAX_CONCURRENT_STREAMS says
+	// so. Default 8.
 	Streams int
 	// Pipeline is, for HTTP/1.1 in closed loop, the number of requests
 	// kept in flight per connection. Default 1 (no pipelining). Open loop
@@ -43,14 +44,10 @@ type Config struct {
 	// Timeout is how long after the last intended send answers may still
 	// arrive; later ones count as timeouts. Default 2s.
 	Timeout time.Duration
-	// Block makes the HTTP/1.1 engine block in epoll_wait between
-	// events instead of busy-polling its CPU: for a client that shares
-	// CPUs with the server. See Result.Busy.
+	// Block makes the engine block in epoll_wait between events instead
+	// of busy-polling its CPU: for a client that shares CPUs with the
+	// server. See Result.Busy.
 	Block bool
-	// MaxInFlight bounds, for h2c in open loop, the requests due and
-	// waiting for a free stream per connection; beyond it the pacer waits
-	// (and sends become late). Default 4096.
-	MaxInFlight int
 }
 
 // WithDefaults returns c with every zero field set to its default.
@@ -73,9 +70,6 @@ func (c Config) WithDefaults() Config {
 	if c.Timeout == 0 {
 		c.Timeout = 2 * time.Second
 	}
-	if c.MaxInFlight == 0 {
-		c.MaxInFlight = 4096
-	}
 	return c
 }
 
@@ -89,7 +83,7 @@ func (c Config) Validate() error {
 	for _, f := range []struct {
 		name string
 		v    int
-	}{{"connections", c.Conns}, {"streams", c.Streams}, {"pipeline", c.Pipeline}, {"max in flight", c.MaxInFlight}} {
+	}{{"connections", c.Conns}, {"streams", c.Streams}, {"pipeline", c.Pipeline}} {
 		if f.v < 1 {
 			errs = append(errs, fmt.Errorf("%s %d: want at least 1", f.name, f.v))
 		}
@@ -147,9 +141,9 @@ type Result struct {
 	Errors   Errors
 	// FirstError describes one failed request, for diagnosis.
 	FirstError string
-	// Busy is, for the busy-polling HTTP/1.1 engine, the time it spent
-	// handling events and sending rather than polling: its CPU time is
-	// all of the step, Busy is what the load needed. 0 otherwise.
+	// Busy is, for a busy-polling engine (not Config.Block), the time it
+	// spent handling events and sending rather than polling: its CPU time
+	// is all of the step, Busy is what the load needed. 0 otherwise.
 	Busy time.Duration
 }
 

@@ -53,14 +53,16 @@ func Run(ctx context.Context, cfg Config, w *workload.Workload, step Step, seed 
 }
 
 // Preload writes every key of w once (its next version), closed loop over
-// cfg.Conns connections with up to 64 requests in flight on each, and
-// fails unless every write was acknowledged.
+// cfg.Conns connections with up to 64 requests in flight on each (h2c: as
+// many as the server allows, up to 64), and fails unless every write was
+// acknowledged.
 func Preload(ctx context.Context, cfg Config, w *workload.Workload) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
 	cfg = cfg.WithDefaults()
 	cfg.Pipeline = max(cfg.Pipeline, 64)
+	cfg.Streams = max(cfg.Streams, 64)
 	end := time.Now().Add(time.Hour) // the keys run out first
 	var recs []*recorder
 	var err error
