@@ -229,12 +229,25 @@ func TestEndToEndCorekv(t *testing.T) {
 	if err != nil {
 		t.Skipf("corekv does not build (yet): %v", err)
 	}
-	out := t.TempDir()
-	r, table := benchRun(t, shortRun(out, "--server-bin", bin)...)
-	checkShape(t, r, table, out)
-	for _, rd := range r.Rounds {
-		if rd.Engine == "" || len(rd.Shards) == 0 {
-			t.Errorf("%s: engine %q, %d shards in /stats, want corekv's", r.Configs[rd.Config].Label, rd.Engine, len(rd.Shards))
-		}
+	for _, proto := range []string{"h1", "h2c"} {
+		t.Run(proto, func(t *testing.T) {
+			out := t.TempDir()
+			r, table := benchRun(t, shortRun(out, "--server-bin", bin, "--proto", proto)...)
+			checkShape(t, r, table, out)
+			for _, rd := range r.Rounds {
+				if rd.Engine == "" || len(rd.Shards) == 0 {
+					t.Errorf("%s: engine %q, %d shards in /stats, want corekv's", r.Configs[rd.Config].Label, rd.Engine, len(rd.Shards))
+				}
+				if r.Configs[rd.Config].Proto != proto {
+					t.Errorf("%s spoke %s, want %s", r.Configs[rd.Config].Label, r.Configs[rd.Config].Proto, proto)
+				}
+				for _, m := range rd.Measurements {
+					// Reads of the threads and the process are not atomic: a little over 1 is fine.
+					if rd.Engine == "loop" && (m.LoopShare <= 0 || m.LoopShare > 1.05) {
+						t.Errorf("%s step %d: loop threads' share of the server's CPU %v, want (0, 1]", r.Configs[rd.Config].Label, m.Step, m.LoopShare)
+					}
+				}
+			}
+		})
 	}
 }
