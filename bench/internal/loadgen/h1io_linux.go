@@ -63,7 +63,7 @@ func (l *h1Loop) watchOut(c *h1Conn, on bool) {
 	if on {
 		ev.Events |= unix.EPOLLOUT
 	}
-	_ = unix.EpollCtl(l.epfd, unix.EPOLL_CTL_MOD, c.fd, &ev) // registered: cannot fail
+	_ = unix.EpollCtl(l.p.epfd, unix.EPOLL_CTL_MOD, c.fd, &ev) // registered: cannot fail
 }
 
 // broken marks c as failed: what it had in flight is lost, and it is
@@ -74,7 +74,7 @@ func (l *h1Loop) broken(c *h1Conn, err error) {
 	}
 	c.fail(err)
 	c.err = err
-	_ = unix.EpollCtl(l.epfd, unix.EPOLL_CTL_DEL, c.fd, nil)
+	_ = unix.EpollCtl(l.p.epfd, unix.EPOLL_CTL_DEL, c.fd, nil)
 }
 
 // receive reads what c's socket holds and records every whole answer.

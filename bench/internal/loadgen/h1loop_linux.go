@@ -25,29 +25,20 @@ import (
 // and the timestamps of the answers. With Config.Block it blocks in
 // epoll_wait instead, woken by a timerfd for the pacer (nanosecond
 // precision, where Go's own timers round to milliseconds) or an eventfd
-// on cancellation: for a client that shares its CPUs with the server.
+// on cancellation (see poller): for a client that shares its CPUs with
+// the server.
 type h1Loop struct {
-	cfg    Config
-	w      *workload.Workload
-	rec    *recorder // one goroutine, one recorder for every connection
-	epfd   int
-	timer  int
-	wake   int
-	armed  time.Time
-	conns  []*h1Conn
-	dirty  []*h1Conn // connections with requests to write
-	events []unix.EpollEvent
-	busy   time.Duration // time spent on events and sends, not polling
+	cfg   Config
+	w     *workload.Workload
+	rec   *recorder // one goroutine, one recorder for every connection
+	p     poller
+	conns []*h1Conn
+	dirty []*h1Conn     // connections with requests to write
+	busy  time.Duration // time spent on events and sends, not polling
 }
 
-// Event ids of the two non-connection descriptors.
-const (
-	timerID = -1
-	wakeID  = -2
-)
-
 func newH1Loop(ctx context.Context, cfg Config, w *workload.Workload, seed uint64) (*h1Loop, error) {
-	l := &h1Loop{cfg: cfg, w: w, rec: newRecorder(w), epfd: -1, timer: -1, wake: -1, events: make([]unix.EpollEvent, 256)}
+	l := &h1Loop{cfg: cfg, w: w, rec: newRecorder(w)}
 	if err := l.open(ctx, seed); err != nil {
 		l.close()
 		return nil, err
@@ -56,20 +47,7 @@ func newH1Loop(ctx context.Context, cfg Config, w *workload.Workload, seed uint6
 }
 
 func (l *h1Loop) open(ctx context.Context, seed uint64) error {
-	var err error
-	if l.epfd, err = unix.EpollCreate1(unix.EPOLL_CLOEXEC); err != nil {
-		return os.NewSyscallError("epoll_create1", err)
-	}
-	if l.timer, err = unix.TimerfdCreate(unix.CLOCK_MONOTONIC, unix.TFD_NONBLOCK|unix.TFD_CLOEXEC); err != nil {
-		return os.NewSyscallError("timerfd_create", err)
-	}
-	if l.wake, err = unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC); err != nil {
-		return os.NewSyscallError("eventfd", err)
-	}
-	if err := l.add(l.timer, timerID, unix.EPOLLIN); err != nil {
-		return err
-	}
-	if err := l.add(l.wake, wakeID, unix.EPOLLIN); err != nil {
+	if err := l.p.open(); err != nil {
 		return err
 	}
 	for i := range l.cfg.Conns {
@@ -79,17 +57,9 @@ func (l *h1Loop) open(ctx context.Context, seed uint64) error {
 		}
 		c.id = int32(i)
 		l.conns = append(l.conns, c)
-		if err := l.add(c.fd, int32(i), unix.EPOLLIN|unix.EPOLLRDHUP); err != nil {
+		if err := l.p.add(c.fd, int32(i), unix.EPOLLIN|unix.EPOLLRDHUP); err != nil {
 			return err
 		}
-	}
-	return nil
-}
-
-func (l *h1Loop) add(fd int, id int32, events uint32) error {
-	ev := unix.EpollEvent{Events: events, Fd: id}
-	if err := unix.EpollCtl(l.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
-		return os.NewSyscallError("epoll_ctl", err)
 	}
 	return nil
 }
@@ -98,69 +68,33 @@ func (l *h1Loop) close() {
 	for _, c := range l.conns {
 		unix.Close(c.fd)
 	}
-	for _, fd := range []int{l.epfd, l.timer, l.wake} {
-		if fd >= 0 {
-			unix.Close(fd)
-		}
-	}
+	l.p.close()
 }
 
 func (l *h1Loop) recorders() []*recorder {
 	return []*recorder{l.rec}
 }
 
-// arm sets the timer to fire at t, unless it already does.
-func (l *h1Loop) arm(t time.Time) {
-	if t.Equal(l.armed) {
-		return
-	}
-	l.armed = t
-	d := max(time.Until(t), 1) // 0 would disarm it
-	spec := unix.ItimerSpec{Value: unix.NsecToTimespec(d.Nanoseconds())}
-	_ = unix.TimerfdSettime(l.timer, 0, &spec, nil) // arguments are valid: cannot fail
-}
-
-// watchCancel makes cancellation of ctx wake the loop.
-func (l *h1Loop) watchCancel(ctx context.Context) (stop func() bool) {
-	return context.AfterFunc(ctx, func() {
-		var one = [8]byte{1}
-		_, _ = unix.Write(l.wake, one[:])
-	})
-}
-
 // wait waits for something to happen, until at the latest (in Block
 // mode; polling returns at once), and handles it: answers are read and
 // recorded, pending output is written. It reports whether ctx was
 // cancelled.
-func (l *h1Loop) wait(ctx context.Context, until time.Time) (cancelled bool) {
-	timeout := 0
-	if l.cfg.Block {
-		l.arm(until)
-		timeout = -1
-	} else if ctx.Err() != nil {
+func (l *h1Loop) wait(ctx context.Context, until time.Time) bool {
+	if !l.cfg.Block && ctx.Err() != nil {
 		return true
 	}
-	n, err := unix.EpollWait(l.epfd, l.events, timeout)
-	if err != nil || n == 0 {
-		return false // EINTR or nothing yet: look again
+	events, cancelled := l.p.wait(l.cfg.Block, until)
+	if len(events) == 0 {
+		return cancelled
 	}
 	now := time.Now()
-	for _, ev := range l.events[:n] {
-		switch ev.Fd {
-		case timerID:
-			var buf [8]byte
-			_, _ = unix.Read(l.timer, buf[:])
-			l.armed = time.Time{}
-		case wakeID:
-			cancelled = true
-		default:
-			c := l.conns[ev.Fd]
-			if ev.Events&(unix.EPOLLIN|unix.EPOLLERR|unix.EPOLLHUP|unix.EPOLLRDHUP) != 0 {
-				l.receive(c, now)
-			}
-			if ev.Events&unix.EPOLLOUT != 0 && c.err == nil {
-				l.flush(c)
-			}
+	for _, ev := range events {
+		c := l.conns[ev.Fd]
+		if ev.Events&(unix.EPOLLIN|unix.EPOLLERR|unix.EPOLLHUP|unix.EPOLLRDHUP) != 0 {
+			l.receive(c, now)
+		}
+		if ev.Events&unix.EPOLLOUT != 0 && c.err == nil {
+			l.flush(c)
 		}
 	}
 	l.flushDirty(time.Now())
@@ -187,7 +121,7 @@ func (l *h1Loop) giveUp(err error) {
 // runOpen paces the plan over the connections until every request is
 // answered or given up at deadline.
 func (l *h1Loop) runOpen(ctx context.Context, plan schedule.Plan, deadline time.Time) {
-	stop := l.watchCancel(ctx)
+	stop := l.p.watchCancel(ctx)
 	defer stop()
 	pacer := schedule.NewPacer(plan, maxBatch)
 	next, more := plan.Start, plan.Total() > 0
@@ -236,7 +170,7 @@ func (l *h1Loop) runOpen(ctx context.Context, plan schedule.Plan, deadline time.
 // set, returns each connection's operation source instead of its
 // generator; the run then also ends when they all run dry.
 func (l *h1Loop) runClosed(ctx context.Context, end time.Time, next func(conn int) func() (workload.Op, bool)) {
-	stop := l.watchCancel(ctx)
+	stop := l.p.watchCancel(ctx)
 	defer stop()
 	for i, c := range l.conns {
 		c.end = end
