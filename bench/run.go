@@ -45,8 +45,9 @@ func run(ctx context.Context, c *cli, stdout, stderr io.Writer) error {
 	if err := affinity.Confine(cfg.ClientCPUs); err != nil {
 		return fmt.Errorf("confine bench to CPUs %s: %w", topology.FormatCPUList(cfg.ClientCPUs), err)
 	}
-	// One P more than CPUs: the open-loop pacer holds one while it sleeps
-	// in nanosleep (see schedule.Wall).
+	// One P more than CPUs: the load generator's event loop holds one
+	// while it polls, and the runtime's own work (the collector, bench's
+	// other goroutines) must not wait for it.
 	runtime.GOMAXPROCS(len(cfg.ClientCPUs) + 1)
 	if cfg.Target == "" && cfg.Bin == "" {
 		bin, cleanup, err := buildServer(ctx)

@@ -6,31 +6,7 @@
 // hiding it).
 package schedule
 
-import (
-	"context"
-	"time"
-)
-
-// Clock is the time source Run paces by; tests inject a fake one.
-type Clock interface {
-	Now() time.Time
-	Sleep(d time.Duration)
-}
-
-// Wall is the real clock. Its Sleep is precise to the kernel's wake-up
-// latency (tens of microseconds) where time.Sleep is not: the Go runtime
-// waits for timers in epoll_wait, whose timeout counts whole
-// milliseconds, so time.Sleep(50µs) on an idle process sleeps about 1ms.
-// Wall.Sleep sleeps in the nanosleep system call instead (on Linux), which
-// holds the goroutine's P meanwhile: give the runtime a spare P
-// (GOMAXPROCS above the number of goroutines that must keep running).
-type Wall struct{}
-
-// Now returns time.Now().
-func (Wall) Now() time.Time { return time.Now() }
-
-// Sleep sleeps for d.
-func (Wall) Sleep(d time.Duration) { sleepImpl(d) }
+import "time"
 
 // Plan fixes the intended send time of every request of a constant-rate
 // run: request g (counting from 0 over all lanes) is due at
@@ -81,7 +57,7 @@ func (p Plan) due(g int) time.Duration {
 	return time.Duration(float64(g) * float64(time.Second) / p.Rate)
 }
 
-// Due is one request handed to Run's send function.
+// Due is one request handed to Pacer.Fire's send function.
 type Due struct {
 	Index    int           // the request's number within its lane
 	Intended time.Time     // when the plan wanted it sent
@@ -129,25 +105,4 @@ func (pc *Pacer) Fire(now time.Time, send func(lane int, batch []Due)) (next tim
 		return time.Time{}, false
 	}
 	return pc.p.Start.Add(pc.p.due(pc.g)), true
-}
-
-// Run paces the plan from the calling goroutine, sleeping on c until the
-// next request is due and handing the due ones to send (see Pacer.Fire),
-// until all are sent or ctx is done. A pacer that fell behind catches up
-// in batches while every request keeps its intended time. Run returns
-// ctx's error or nil.
-func Run(ctx context.Context, p Plan, c Clock, maxBatch int, send func(lane int, batch []Due)) error {
-	pc := NewPacer(p, maxBatch)
-	next, more := p.Start, pc.total > 0
-	for more {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if now := c.Now(); next.After(now) {
-			c.Sleep(next.Sub(now))
-			continue
-		}
-		next, more = pc.Fire(c.Now(), send)
-	}
-	return nil
 }
