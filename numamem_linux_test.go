@@ -2,9 +2,12 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 
+	"github.com/corekv/corekv/internal/seccomptest"
 	"github.com/corekv/corekv/numa"
 	"github.com/corekv/corekv/topology"
 )
@@ -38,5 +41,44 @@ func TestNewNUMAMemory(t *testing.T) {
 	}
 	if f := mapFunc(nil); f != nil {
 		t.Error("mapFunc(nil) != nil")
+	}
+}
+
+// seccompEnv marks the child process of TestNUMAMemoryUnderSeccomp.
+const seccompEnv = "COREKV_MAIN_TEST_SECCOMP"
+
+// TestNUMAMemoryUnderSeccomp runs itself again in a child process whose
+// seccomp filter refuses memory policies, as a container's would: there
+// newNUMAMemory must log one warning and place nothing, for every value
+// of --numa-memory.
+func TestNUMAMemoryUnderSeccomp(t *testing.T) {
+	if os.Getenv(seccompEnv) == "" {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestNUMAMemoryUnderSeccomp$", "-test.v")
+		cmd.Env = append(os.Environ(), seccompEnv+"=1")
+		out, err := cmd.CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "--- PASS: TestNUMAMemoryUnderSeccomp") {
+			t.Fatalf("child under seccomp: %v\n%s", err, out)
+		}
+		if strings.Contains(string(out), "--- SKIP") {
+			t.Skipf("child skipped:\n%s", out)
+		}
+		return
+	}
+	if err := seccomptest.RefuseMemoryPolicies(); err != nil {
+		t.Skipf("cannot install a seccomp filter: %v", err)
+	}
+	m, err := topology.Read(topology.DefaultRoot)
+	if err != nil {
+		t.Skipf("cannot read the topology: %v", err)
+	}
+	for _, flag := range []string{"auto", "off", "interleave", "local"} {
+		var logs []string
+		logf := func(format string, args ...any) { logs = append(logs, fmt.Sprintf(format, args...)) }
+		mem, err := newNUMAMemory(flag, m, logf)
+		want := "warning: --numa-memory=" + flag + ": numa: get_mempolicy: operation not permitted: unsupported operation"
+		if err != nil || mem.values != nil || mem.buffers != nil || len(logs) != 1 || !strings.HasPrefix(logs[0], want) {
+			t.Errorf("newNUMAMemory(%s) under seccomp = %+v, %v, logs %q; want no mapper and one warning %q",
+				flag, mem, err, logs, want)
+		}
 	}
 }

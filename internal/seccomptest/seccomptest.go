@@ -1,0 +1,23 @@
+// Package seccomptest makes a process refuse the NUMA memory policy
+// calls the way a container's seccomp profile does, so that tests can
+// check what corekv does then.
+package seccomptest
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+)
+
+// RefuseMemoryPolicies installs, on every thread of the calling process
+// and on what it executes, a seccomp filter that fails mbind,
+// get_mempolicy, set_mempolicy and move_pages with EPERM, as Docker's
+// default profile does for a container without CAP_SYS_NICE. It cannot be
+// undone.
+func RefuseMemoryPolicies() error {
+	return refuseImpl()
+}
+
+func unsupported() error {
+	return fmt.Errorf("seccomptest: seccomp filters on %s: %w", runtime.GOOS, errors.ErrUnsupported)
+}

@@ -1,0 +1,5 @@
+//go:build !linux
+
+package seccomptest
+
+func refuseImpl() error { return unsupported() }
