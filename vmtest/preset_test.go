@@ -192,7 +192,7 @@ func TestSpecChecks(t *testing.T) {
 		{"group order ignores flag order", "1s", []string{GroupDump, GroupTopology}, []string{
 			"boot", "topology/all", "topology/node", "topology/taskset", "dump"}},
 		{"numa after server", "4node", []string{GroupNUMA, GroupSysfs}, []string{
-			"boot", "sysfs", "numa/default", "numa/off", "numa/interleave", "numa/local", "numa/buffers",
+			"boot", "sysfs", "numa/default", "numa/off", "numa/interleave", "numa/local", "numa/buffers", "numa/seccomp",
 			"numa/store-interleave", "numa/store-local"}},
 	}
 	for _, tc := range tests {

@@ -122,12 +122,14 @@ func ServerChecks() []string {
 // policy (off), spread evenly over every memory node (interleave), and
 // on the node asked for, even when another node's CPU writes (local);
 // then, in a running `corekv --pin-cores`, that each shard's buffers are
-// preferred on, and lie on, the shard's node (buffers); and that values
-// written through the store, in the guest program, by a store.Shard of
-// one node land in segments spread over every memory node
-// (store-interleave) or on that node (store-local).
+// preferred on, and lie on, the shard's node (buffers), and that under a
+// seccomp filter refusing memory policies it warns once and places
+// nothing (seccomp); and that values written through the store, in the
+// guest program, by a store.Shard of one node land in segments spread
+// over every memory node (store-interleave) or on that node
+// (store-local).
 func NUMAChecks() []string {
-	return []string{"default", "off", "interleave", "local", "buffers", "store-interleave", "store-local"}
+	return []string{"default", "off", "interleave", "local", "buffers", "seccomp", "store-interleave", "store-local"}
 }
 
 // Validate reports whether s names a valid preset and known groups.

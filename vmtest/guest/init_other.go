@@ -15,3 +15,7 @@ func runInit() error {
 func taskset([]string) error {
 	return fmt.Errorf("taskset on %s: %w", runtime.GOOS, errors.ErrUnsupported)
 }
+
+func nompol([]string) error {
+	return fmt.Errorf("nompol on %s: %w", runtime.GOOS, errors.ErrUnsupported)
+}

@@ -30,6 +30,8 @@ func (g *guest) checkNUMA() {
 	}
 	detail, err = g.checkBuffers(g.spec.ListenPort() + 10)
 	g.report("numa/buffers", detail, err)
+	detail, err = g.checkSeccomp(g.spec.ListenPort() + 13)
+	g.report("numa/seccomp", detail, err)
 	for _, p := range []numa.Policy{numa.Interleave, numa.Local} {
 		detail, err := g.checkStore(p)
 		g.report("numa/store-"+p.String(), detail, err)
