@@ -51,8 +51,9 @@ type hrResult struct {
 	// Over the counted requests (after the warm-up):
 	counted   int
 	hits      int
-	sets      int // SETs after a miss
-	notStored int // of those, refused (memcached out of memory, Redis -OOM, corekv 507)
+	sets      int   // SETs after a miss
+	notStored int   // of those, refused (memcached out of memory, Redis -OOM, corekv 507)
+	items     int64 // keys the server holds at the end, in its own count
 	mem       peers.Memory
 	took      time.Duration
 }
@@ -115,6 +116,9 @@ func (h *hitratioCmd) measure(e *env, ds *dataset, b budget, alpha float64, name
 		return r, err
 	}
 	r.took = time.Since(start)
+	if r.items, err = srv.items(e.ctx); err != nil {
+		return r, err
+	}
 	r.mem, err = srv.Memory()
 	return r, err
 }
