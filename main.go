@@ -6,6 +6,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -71,8 +72,9 @@ type serveCmd struct {
 
 type topologyCmd struct {
 	placement
-	Sysfs string `help:"Read this sysfs tree instead of /sys (its online CPUs are then the usable set)." placeholder:"DIR"`
-	JSON  bool   `name:"json" help:"Print JSON instead of tables."`
+	Sysfs  string `help:"Read this sysfs tree instead of /sys (its online CPUs are then the usable set)." placeholder:"DIR"`
+	Procfs string `help:"Read network interrupts from this procfs tree instead of /proc; with --sysfs, network interfaces are shown only if it is set." placeholder:"DIR"`
+	JSON   bool   `name:"json" help:"Print JSON instead of tables."`
 }
 
 func main() {
@@ -189,6 +191,7 @@ func (s *serveCmd) Run(logger *log.Logger) error {
 		return usageError{err}
 	}
 	s.logPlan(plan, logger)
+	warnUnserved(readNetwork(topology.DefaultRoot, topology.DefaultProcRoot, h.machine, plan, logger.Printf), logger.Printf)
 	return serve(g)
 }
 
@@ -293,6 +296,9 @@ func (t *topologyCmd) Run(logger *log.Logger) error {
 		return err
 	}
 	r := topology.NewReport(h.machine, usable, plan)
+	if t.Sysfs == "" || t.Procfs != "" {
+		r.Network = readNetwork(cmp.Or(t.Sysfs, topology.DefaultRoot), cmp.Or(t.Procfs, topology.DefaultProcRoot), h.machine, plan, logger.Printf)
+	}
 	if t.JSON {
 		return r.WriteJSON(os.Stdout)
 	}

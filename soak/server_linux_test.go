@@ -181,6 +181,7 @@ var expectedLog = regexp.MustCompile(`^corekv: \d{4}/\d\d/\d\d \d\d:\d\d:\d\d (`
 	`warning: --numa-memory=\S+: .*|` +
 	`steer: (cpu|hash) .*|` +
 	`warning: --steer=cpu: .*|` +
+	`warning: (network interrupts land on|cannot read where network interrupts land) .*|` +
 	`shutting down: draining for up to \S+)$`)
 
 func (s *soakServer) checkLog() {

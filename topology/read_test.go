@@ -131,7 +131,8 @@ func planCPUs(plan []Shard) []int {
 }
 
 // TestGolden compares each shape's report, with every online CPU usable
-// and the default plan, with testdata/<shape>.golden.
+// and the default plan, with testdata/<shape>.golden. The shapes 2s-smt
+// and 4node also have network trees (see TestReadNetworkFixtures).
 func TestGolden(t *testing.T) {
 	for _, fx := range fixtures {
 		t.Run(fx.shape, func(t *testing.T) {
@@ -147,8 +148,14 @@ func TestGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			nics, err := ReadNetwork(filepath.Join("testdata", fx.shape, "sys"), filepath.Join("testdata", fx.shape, "proc"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := NewReport(m, usable, plan)
+			r.Network = NetworkReport(nics, m, plan)
 			var got bytes.Buffer
-			if err := NewReport(m, usable, plan).WriteJSON(&got); err != nil {
+			if err := r.WriteJSON(&got); err != nil {
 				t.Fatal(err)
 			}
 			golden := filepath.Join("testdata", fx.shape+".golden")

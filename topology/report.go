@@ -17,7 +17,10 @@ import (
 //	{"cpus":[{"cpu":0,"core":0,"package":0,"node":0,"siblings":[0,4]}],
 //	 "nodes":[{"node":0,"cpus":[0,1],"memory":true,"distances":[10,21]}],
 //	 "usable":[0,1],
-//	 "shards":[{"shard":0,"cpu":0,"core":0,"package":0,"node":0}]}
+//	 "shards":[{"shard":0,"cpu":0,"core":0,"package":0,"node":0}],
+//	 "network":[{"interface":"eth0","rx_queues":[{"queue":0,"rps_cpus":[]}],
+//	   "irqs":[{"irq":38,"name":"eth0-rx-0","cpus":[0,1]}],
+//	   "unserved_cpus":[],"unserved_nodes":[]}]}
 //
 // Every list is sorted ascending and prints as [] when empty, never null.
 type Report struct {
@@ -25,16 +28,19 @@ type Report struct {
 	Nodes  []Node  `json:"nodes"`
 	Usable []int   `json:"usable"`
 	Shards []Shard `json:"shards"`
+	// Network is empty unless the caller sets it, from NetworkReport.
+	Network []NIC `json:"network"`
 }
 
 // NewReport returns the report of machine m, the usable CPUs and the
 // shard plan. It copies what it keeps.
 func NewReport(m *Machine, usable []int, shards []Shard) *Report {
 	r := &Report{
-		CPUs:   make([]CPU, len(m.CPUs)),
-		Nodes:  make([]Node, len(m.Nodes)),
-		Usable: sortedCopy(usable),
-		Shards: append([]Shard{}, shards...),
+		CPUs:    make([]CPU, len(m.CPUs)),
+		Nodes:   make([]Node, len(m.Nodes)),
+		Usable:  sortedCopy(usable),
+		Shards:  append([]Shard{}, shards...),
+		Network: []NIC{},
 	}
 	for i, c := range m.CPUs {
 		c.Siblings = sortedCopy(c.Siblings)
@@ -56,8 +62,8 @@ func sortedCopy(s []int) []int {
 	return c
 }
 
-// WriteJSON writes r as JSON, indented by two spaces with one CPU, node or
-// shard per line, and a final newline.
+// WriteJSON writes r as JSON, indented by two spaces with one CPU, node,
+// shard or network interface per line, and a final newline.
 func (r *Report) WriteJSON(w io.Writer) error {
 	bw := bufio.NewWriter(w)
 	bw.WriteString("{\n")
@@ -65,7 +71,8 @@ func (r *Report) WriteJSON(w io.Writer) error {
 	writeJSONList(bw, "nodes", r.Nodes, ",")
 	usable, _ := json.Marshal(r.Usable) // []int always marshals
 	fmt.Fprintf(bw, "  \"usable\": %s,\n", usable)
-	writeJSONList(bw, "shards", r.Shards, "")
+	writeJSONList(bw, "shards", r.Shards, ",")
+	writeJSONList(bw, "network", r.Network, "")
 	bw.WriteString("}\n")
 	return bw.Flush()
 }
@@ -117,7 +124,53 @@ func (r *Report) WriteTable(w io.Writer) error {
 	for _, s := range r.Shards {
 		fmt.Fprintf(tw, "%d\t%d\t%d\t%d\t%d\n", s.Shard, s.CPU, s.Core, s.Package, s.Node)
 	}
+	r.writeNetworkTable(tw)
 	return tw.Flush()
+}
+
+// writeNetworkTable writes where each interface's received packets are
+// processed: a row per receive interrupt and per queue with RPS on, then
+// the CPUs and nodes among them without a shard.
+func (r *Report) writeNetworkTable(w io.Writer) {
+	if len(r.Network) == 0 {
+		return
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "INTERFACE\tRECEIVES ON\tCPUS")
+	for _, n := range r.Network {
+		rows := 0
+		for _, q := range n.IRQs {
+			fmt.Fprintf(w, "%s\tirq %d %s\t%s\n", n.Name, q.IRQ, q.Name, orDash(FormatCPUList(q.CPUs)))
+			rows++
+		}
+		for _, q := range n.Queues {
+			if len(q.RPSCPUs) > 0 {
+				fmt.Fprintf(w, "%s\trx-%d rps\t%s\n", n.Name, q.Queue, FormatCPUList(q.RPSCPUs))
+				rows++
+			}
+		}
+		if rows == 0 {
+			fmt.Fprintf(w, "%s\t-\t-\n", n.Name)
+		}
+	}
+	for _, n := range r.Network {
+		if len(n.UnservedCPUs) == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "%s: %s without a shard", n.Name, cpuNoun(n.UnservedCPUs))
+		if len(n.UnservedNodes) > 0 {
+			fmt.Fprintf(w, ", on %s without any shard", nodeNoun(n.UnservedNodes))
+		}
+		fmt.Fprintln(w)
+	}
+}
+
+// nodeNoun names a list of nodes: "node 1" or "nodes 1,3".
+func nodeNoun(nodes []int) string {
+	if len(nodes) == 1 {
+		return "node " + strconv.Itoa(nodes[0])
+	}
+	return "nodes " + FormatCPUList(nodes)
 }
 
 func yesNo(b bool) string {

@@ -16,7 +16,10 @@ func TestReportJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
-	if err := NewReport(m, []int{1}, plan).WriteJSON(&buf); err != nil {
+	r := NewReport(m, []int{1}, plan)
+	r.Network = NetworkReport([]NIC{{Name: "eth0", Queues: []RxQueue{{Queue: 0, RPSCPUs: []int{0}}},
+		IRQs: []IRQ{{IRQ: 38, Name: "eth0-rx-0", CPUs: []int{1, 0}}}}}, m, plan)
+	if err := r.WriteJSON(&buf); err != nil {
 		t.Fatal(err)
 	}
 	want := `{
@@ -31,6 +34,9 @@ func TestReportJSON(t *testing.T) {
   "usable": [1],
   "shards": [
     {"shard":0,"cpu":1,"core":1,"package":0,"node":0}
+  ],
+  "network": [
+    {"interface":"eth0","rx_queues":[{"queue":0,"rps_cpus":[0]}],"irqs":[{"irq":38,"name":"eth0-rx-0","cpus":[0,1]}],"unserved_cpus":[0],"unserved_nodes":[]}
   ]
 }
 `
@@ -51,7 +57,7 @@ func TestReportEmptyLists(t *testing.T) {
 	if err := NewReport(&Machine{}, nil, nil).WriteJSON(&buf); err != nil {
 		t.Fatal(err)
 	}
-	want := "{\n  \"cpus\": [],\n  \"nodes\": [],\n  \"usable\": [],\n  \"shards\": []\n}\n"
+	want := "{\n  \"cpus\": [],\n  \"nodes\": [],\n  \"usable\": [],\n  \"shards\": [],\n  \"network\": []\n}\n"
 	if buf.String() != want {
 		t.Errorf("WriteJSON of an empty report = %q, want %q", buf.String(), want)
 	}
