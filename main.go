@@ -56,12 +56,13 @@ type serveCmd struct {
 	ConcurrencyLimit int           `help:"Requests served at once per shard (HTTP/1 requests and HTTP/2 streams); more wait. Values above 500 are capped at 500." default:"250"`
 	PinCores         bool          `help:"Pin each shard's event-loop thread to its CPU and confine the whole process to the shards' CPUs."`
 	Engine           string        `help:"Request engine: loop (per-core epoll loops, Linux) or std (net/http, the baseline)." enum:"loop,std" default:"${engine}"`
-	Store            string        `help:"Map implementation: lockfree (xsync MapOf) or locked (striped RWMutex maps, for comparison)." enum:"lockfree,locked" default:"lockfree"`
-	Presize          int           `help:"Entries the map is presized for." default:"1000000"`
+	Presize          int           `help:"Entries the map is presized for; 0: a small map that grows." default:"1000000"`
 	MaxKeySize       int           `help:"Longest key in bytes, after percent-decoding (414 beyond)." default:"1024"`
 	MaxValueSize     int           `help:"Largest value in bytes (413 beyond)." default:"1048576"`
 	MaxHeaderSize    int           `help:"Largest HTTP/1 request line plus headers in bytes (414/431 beyond)." default:"16384"`
-	MaxMemory        memlimit.Size `help:"Bound on bytes of keys plus values held (e.g. 4GiB); writes beyond it get 507. auto is a quarter of the memory the process may use (RAM or cgroup limit); 0 means unlimited." default:"auto"`
+	MaxMemory        memlimit.Size `help:"Bound on the store's memory (e.g. 4GiB): with --eviction=evict the memory mapped for entries plus 64 bytes per entry for the index, with none the bytes of keys plus values. auto is 80% of the memory the process may use (RAM or cgroup limit); 0 means unlimited." default:"auto"`
+	Eviction         string        `help:"At --max-memory: evict (make room by evicting what was least recently written and not read since) or none (refuse the write with 507)." enum:"evict,none" default:"evict"`
+	DefaultTTL       time.Duration `name:"default-ttl" help:"Time to live of a value stored without a ttl parameter (whole seconds); 0 means none." default:"0s"`
 	MaxConns         int           `help:"Open connections per shard; further ones wait in the kernel's accept queue." default:"10000"`
 	ReadTimeout      time.Duration `help:"Time a client has to send a whole request once it starts (408 beyond)." default:"30s"`
 	IdleTimeout      time.Duration `help:"Idle keep-alive connections close after this long." default:"2m"`
@@ -135,6 +136,8 @@ func (s *serveCmd) Validate() error {
 		return fmt.Errorf("--shards %d: want 0 (one per CPU) or more", s.Shards)
 	case s.Presize < 0:
 		return fmt.Errorf("--presize %d: want 0 or more", s.Presize)
+	case s.DefaultTTL < 0 || s.DefaultTTL > api.MaxTTL || s.DefaultTTL%time.Second != 0:
+		return fmt.Errorf("--default-ttl %v: want whole seconds from 0 to %v", s.DefaultTTL, api.MaxTTL)
 	case s.MaxKeySize < 1:
 		return fmt.Errorf("--max-key-size %d: want at least 1", s.MaxKeySize)
 	case s.MaxValueSize < 0:
@@ -181,7 +184,14 @@ func (s *serveCmd) Run(logger *log.Logger) error {
 	if err != nil {
 		return err
 	}
-	cfg := s.shardConfig(plan, lns, maxMemory, logger)
+	st, err := s.newStore(maxMemory, mapFunc(mem.values))
+	if err != nil {
+		for _, ln := range lns {
+			ln.Close()
+		}
+		return err
+	}
+	cfg := s.shardConfig(plan, lns, st, logger)
 	cfg.MapBuffers = mapFunc(mem.buffers)
 	g, err := shard.New(cfg)
 	if err != nil {
@@ -220,19 +230,20 @@ func (s *serveCmd) listen(m *topology.Machine, plan []topology.Shard, maxMemory 
 	lns := g.Listeners
 	steer(g, steerMode(s.Steer, s.PinCores), m, plan, logger.Printf)
 	logger.Printf("listening on %v with %d shards: %v", lns[0].Addr, len(lns), lns[0].Effective)
-	logger.Printf("limits: max-memory %s, max-conns %d per shard, concurrency %d per shard",
-		memoryLimit(maxMemory), s.MaxConns, s.ConcurrencyLimit)
+	logger.Printf("limits: max-memory %s (eviction %s), max-conns %d per shard, concurrency %d per shard",
+		memoryLimit(maxMemory), s.Eviction, s.MaxConns, s.ConcurrencyLimit)
 	return lns, nil
 }
 
-func (s *serveCmd) shardConfig(plan []topology.Shard, lns []*socket.Listener, maxMemory int64, logger *log.Logger) shard.Config {
+func (s *serveCmd) shardConfig(plan []topology.Shard, lns []*socket.Listener, st *store.Cache, logger *log.Logger) shard.Config {
 	return shard.Config{
 		Engine:           s.Engine,
 		Plan:             plan,
 		Listeners:        lns,
 		Pin:              s.PinCores,
-		Store:            s.newStore(maxMemory),
+		Store:            st,
 		Limits:           api.Limits{MaxKeySize: s.MaxKeySize, MaxValueSize: s.MaxValueSize},
+		DefaultTTL:       s.DefaultTTL,
 		ConcurrencyLimit: s.ConcurrencyLimit,
 		MaxHeaderSize:    s.MaxHeaderSize,
 		MaxConns:         s.MaxConns,
@@ -262,12 +273,19 @@ func memoryLimit(n int64) string {
 	return fmt.Sprintf("%d bytes (%.1f MiB)", n, float64(n)/(1<<20))
 }
 
-func (s *serveCmd) newStore(maxBytes int64) store.Store {
-	cfg := store.Config{Presize: s.Presize, MaxBytes: maxBytes}
-	if s.Store == "locked" {
-		return store.NewLocked(cfg)
+// newStore builds the store, its segments mapped by mapSeg (nil: no NUMA
+// placement). Segments are 1 MiB, or larger when --max-value-size needs
+// it: an entry (header, key and value) must fit in one.
+func (s *serveCmd) newStore(maxBytes int64, mapSeg func(size, node int) ([]byte, error)) (*store.Cache, error) {
+	seg := store.DefaultSegmentSize
+	for seg < store.EntrySize(s.MaxKeySize, s.MaxValueSize) {
+		seg *= 2
 	}
-	return store.NewLockFree(cfg)
+	cfg := store.Config{Presize: s.Presize, MaxBytes: maxBytes, SegmentSize: seg, Map: mapSeg}
+	if s.Eviction == "none" {
+		cfg.Eviction = store.EvictNone
+	}
+	return store.New(cfg)
 }
 
 // confine keeps the whole process, runtime threads included, on the

@@ -116,10 +116,10 @@ const (
 )
 
 // newTestHandler returns a handler over a store that holds k=v.
-func newTestHandler(t *testing.T) (*Handler, store.Store) {
+func newTestHandler(t *testing.T) (*Handler, *store.Cache) {
 	t.Helper()
-	st := store.NewLockFree(store.Config{Presize: 16, MaxBytes: testMaxBytes})
-	if err := st.Set([]byte("k"), []byte("v")); err != nil {
+	st := newTestStore(t)
+	if err := st.Set([]byte("k"), []byte("v"), 0); err != nil {
 		t.Fatalf("Set(k, v) = %v", err)
 	}
 	h := &Handler{Exec{
@@ -193,6 +193,11 @@ func TestHandler(t *testing.T) {
 			wantBody: ErrStoreFull.Msg + "\n", wantStore: unchanged},
 		{name: "set", method: "POST", target: "/store/new", body: "hello", wantStatus: 200, wantBody: Stored,
 			wantStore: map[string]string{"k": "v", "new": "hello"}},
+		{name: "set with ttl", method: "POST", target: "/store/new?ttl=30", body: "hello", wantStatus: 200,
+			wantStore: map[string]string{"k": "v", "new": "hello"}},
+		{name: "bad ttl", method: "PUT", target: "/store/k?ttl=-5", body: "w", wantStatus: 400,
+			wantBody: ErrBadTTL.Msg + "\n", wantStore: unchanged},
+		{name: "ttl past ten years", method: "PUT", target: "/store/new?ttl=999999999", body: "w", wantStatus: 400, wantStore: unchanged},
 		{name: "set escaped slash", method: "PUT", target: "/store/a%2Fb", body: "x", wantStatus: 200,
 			wantStore: map[string]string{"k": "v", "a/b": "x"}},
 		{name: "replace chunked", method: "PUT", target: "/store/k", body: "vv", chunked: true, wantStatus: 200,
@@ -227,13 +232,31 @@ func TestHandler(t *testing.T) {
 				}
 			}
 			for _, k := range probeKeys {
-				v, ok := st.Get([]byte(k))
+				v, _, ok := st.Get(nil, []byte(k))
 				want, wantOK := tc.wantStore[k]
 				if ok != wantOK || string(v) != want {
 					t.Errorf("%s %s: then Get(%q) = %q, %v, want %q, %v", tc.method, tc.target, k, v, ok, want, wantOK)
 				}
 			}
 		})
+	}
+}
+
+// TestHandlerMaxAge checks that a GET of a value stored with a ttl
+// carries Cache-Control: max-age, and one without a ttl none.
+func TestHandlerMaxAge(t *testing.T) {
+	h, _ := newTestHandler(t)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, newRequest("PUT", "/store/t?ttl=90", "x"))
+	if rec.Code != 200 {
+		t.Fatalf("PUT ?ttl=90 = %d", rec.Code)
+	}
+	for key, want := range map[string]string{"t": "max-age=90", "k": ""} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, newRequest("GET", "/get/"+key, ""))
+		if got := rec.Header().Get("Cache-Control"); got != want {
+			t.Errorf("GET /get/%s: Cache-Control %q, want %q", key, got, want)
+		}
 	}
 }
 
@@ -262,7 +285,7 @@ func TestHandlerSurvivesBadRequests(t *testing.T) {
 			t.Errorf("%s %s: status = %d, want %d", b.method, b.target, rec.Code, b.want)
 		}
 	}
-	if v, ok := st.Get([]byte("k")); !ok || string(v) != "v" || st.Len() != 1 || st.Bytes() != 2 {
+	if v, _, ok := st.Get(nil, []byte("k")); !ok || string(v) != "v" || st.Len() != 1 || st.Bytes() != 2 {
 		t.Errorf("after refused requests: Get(k) = %q, %v; Len() = %d, Bytes() = %d; want \"v\", true, 1, 2",
 			v, ok, st.Len(), st.Bytes())
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"time"
 
 	"github.com/corekv/corekv/store"
 )
@@ -21,8 +22,11 @@ const (
 // carried it. Each protocol parses its requests, calls Do and encodes the
 // Result.
 type Exec struct {
-	Store  store.Store
+	Store  *store.Cache
 	Limits Limits // zero fields mean the defaults
+	// DefaultTTL is the time to live of a value stored without a ttl
+	// parameter; 0 means none.
+	DefaultTTL time.Duration
 	// Stats writes the JSON document served at /stats.
 	Stats func(w io.Writer) error
 	// Logf logs what went wrong inside when a request is answered 500 or
@@ -42,15 +46,31 @@ type Request struct {
 	// Body reads the value of a store request. Do calls it at most once,
 	// and only for a store.
 	Body Body
+	// Shard is the event loop's handle on the store. With one, Do reads
+	// values zero-copy (Result.Value then follows the value-lifetime
+	// rule) and stores through it; without one (goroutine-based paths:
+	// Handler, x/net's HTTP/2 server) Do reads through the store's
+	// copying Get, so Value is the caller's to keep.
+	Shard *store.Shard
 }
 
 // Body reads a request's body.
 type Body interface {
-	// Value returns the whole body as a new slice that the store takes
-	// ownership of. A body of more than max bytes is refused with
-	// ErrValueTooLarge (or an error wrapping it); any other error is a
-	// body that could not be read.
+	// Value returns the whole body. A body of more than max bytes is
+	// refused with ErrValueTooLarge (or an error wrapping it); any other
+	// error is a body that could not be read.
 	Value(max int) ([]byte, error)
+}
+
+// SizedBody is a Body already received whole, whose decoded length is
+// known: with a Request.Shard, Do has it decoded straight into the
+// store's memory, with no copy in between.
+type SizedBody interface {
+	Body
+	// Size returns the length of the decoded body.
+	Size() int
+	// DecodeTo decodes the body into dst, which is Size bytes long.
+	DecodeTo(dst []byte)
 }
 
 // Result is the answer to a request, for its protocol to encode: a status,
@@ -58,12 +78,9 @@ type Body interface {
 // newline, and Value, in that order (at most one of them is set).
 //
 // Value follows the value-lifetime rule (COMMON.md): a stored value that an
-// event loop got is valid until that loop's next quiescent point, so the
-// loop may send it zero-copy within the current iteration and must copy
-// what outlives it. Goroutine-based paths (Handler, x/net's HTTP/2 server)
-// must read values through a copying accessor: today's store never reuses
-// a value's memory, so Do reads with Store.Get for both; a store that
-// reuses memory adds a Request field that makes Do copy for them.
+// event loop got through its Request.Shard is valid until that loop's next
+// quiescent point, so the loop may send it zero-copy within the current
+// iteration and must copy what outlives it. Without a Shard, Do copies.
 type Result struct {
 	// Op is the operation the request asked for, OpNone when it matched
 	// none: for metrics and logs.
@@ -80,6 +97,9 @@ type Result struct {
 	Text    string
 	Problem *Problem
 	Value   []byte
+	// MaxAge is, for a value that expires, the whole seconds it has left
+	// to live, for a Cache-Control: max-age header; 0 when it does not.
+	MaxAge int64
 }
 
 // Len returns the length of the result's body.
@@ -136,16 +156,30 @@ func (x *Exec) do(res *Result, key []byte, r *Request, lim Limits) {
 	case OpHello:
 		res.Status, res.ContentType, res.Text = http.StatusOK, TypeText, Hello
 	case OpGet, OpHead:
-		v, ok := x.Store.Get(key)
+		var v []byte
+		var ttl time.Duration
+		var ok bool
+		if r.Shard != nil {
+			v, ttl, ok = r.Shard.Get(key)
+		} else {
+			v, ttl, ok = x.Store.Get(nil, key)
+		}
 		if !ok {
 			res.refuse(ErrNoKey)
 			return
 		}
 		res.Status, res.ContentType, res.Value = http.StatusOK, TypeValue, v
+		res.MaxAge = int64(ttl / time.Second)
 	case OpSet:
 		x.set(res, key, r, lim)
 	case OpDelete:
-		if !x.Store.Delete(key) {
+		ok := false
+		if r.Shard != nil {
+			ok = r.Shard.Delete(key)
+		} else {
+			ok = x.Store.Delete(key)
+		}
+		if !ok {
 			res.refuse(ErrNoKey)
 			return
 		}
@@ -166,6 +200,20 @@ func (x *Exec) set(res *Result, key []byte, r *Request, lim Limits) {
 		res.refuse(ErrNoLength)
 		return
 	}
+	ttl, p := parseTTL(r.Target, x.DefaultTTL)
+	if p != nil {
+		res.refuse(p)
+		return
+	}
+	if b, ok := r.Body.(SizedBody); ok && r.Shard != nil && b.Size() <= lim.MaxValueSize {
+		v, err := r.Shard.Begin(key, b.Size(), ttl)
+		if err == nil {
+			b.DecodeTo(v)
+			err = r.Shard.Commit()
+		}
+		x.stored(res, key, err)
+		return
+	}
 	v, err := r.Body.Value(lim.MaxValueSize)
 	if err != nil {
 		res.refuse(ErrValueTooLarge)
@@ -176,16 +224,29 @@ func (x *Exec) set(res *Result, key []byte, r *Request, lim Limits) {
 		res.Close = true
 		return
 	}
-	if err := x.Store.Set(key, v); err != nil {
-		if errors.Is(err, store.ErrFull) {
-			res.refuse(ErrStoreFull)
-			return
-		}
+	if r.Shard != nil {
+		err = r.Shard.Set(key, v, ttl)
+	} else {
+		err = x.Store.Set(key, v, ttl)
+	}
+	x.stored(res, key, err)
+}
+
+// stored answers a store whose outcome was err.
+func (x *Exec) stored(res *Result, key []byte, err error) {
+	switch {
+	case err == nil:
+		res.Status, res.ContentType, res.Text = http.StatusOK, TypeText, Stored
+	case errors.Is(err, store.ErrFull):
+		res.refuse(ErrStoreFull)
+	case errors.Is(err, store.ErrTooLarge):
+		res.refuse(ErrValueTooLarge)
+	case errors.Is(err, store.ErrKeyTooLong):
+		res.refuse(ErrKeyTooLong)
+	default:
 		x.logf("store %q: %v", key, err)
 		res.refuse(ErrInternal)
-		return
 	}
-	res.Status, res.ContentType, res.Text = http.StatusOK, TypeText, Stored
 }
 
 func (x *Exec) logf(format string, args ...any) {

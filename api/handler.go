@@ -38,6 +38,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		hdr["Content-Type"] = []string{res.ContentType}
 		hdr["Content-Length"] = []string{strconv.Itoa(res.Len())}
 	}
+	if res.MaxAge > 0 {
+		hdr["Cache-Control"] = []string{"max-age=" + strconv.FormatInt(res.MaxAge, 10)}
+	}
 	w.WriteHeader(res.Status)
 	io.WriteString(w, res.Text)
 	if res.Problem != nil {
@@ -84,8 +87,8 @@ func (b httpBody) Value(max int) ([]byte, error) {
 // Stored is the body of a successful store.
 const Stored = "OK\n"
 
-// ReadValue reads the whole body of r, at most max bytes, into a new slice
-// that a store may own; a longer body is an *http.MaxBytesError.
+// ReadValue reads the whole body of r, at most max bytes, into a new
+// slice; a longer body is an *http.MaxBytesError.
 func ReadValue(r *http.Request, max int) ([]byte, error) {
 	n := r.ContentLength
 	if n < 0 || n > int64(max) {

@@ -1,5 +1,5 @@
-// Package memlimit decides how many bytes of keys and values corekv may
-// hold: it parses a size such as 4GiB or auto, and resolves auto to a share
+// Package memlimit decides how much memory corekv's store may use: it
+// parses a size such as 4GiB or auto, and resolves auto to a share
 // of the memory the process may use (the machine's RAM, or its cgroup v2
 // memory.max when that is lower).
 package memlimit
@@ -18,10 +18,13 @@ const (
 	DefaultCgroupRoot = "/sys/fs/cgroup"
 )
 
-// AutoShare is the share of the memory the process may use that an auto
-// Size resolves to, as a divisor: the rest covers the map's per-entry
-// overhead, the garbage collector's headroom and connection buffers.
-const AutoShare = 4
+// AutoPercent is the share of the memory the process may use, in percent,
+// that an auto Size resolves to. The store keeps its values and keys
+// outside the Go heap and counts its index against the bound as well
+// (store.IndexBytesPerEntry), so the rest only has to cover the Go
+// runtime and connection buffers, the index's table while it doubles,
+// and the kernel.
+const AutoPercent = 80
 
 // Size is a bound in bytes, 0 meaning unlimited, or auto.
 type Size struct {
@@ -76,8 +79,8 @@ func (s Size) String() string {
 	return strconv.FormatInt(s.n, 10)
 }
 
-// Resolve returns the bound in bytes: auto becomes 1/AutoShare of what
-// Available(procRoot, cgroupRoot) reports; 0 stays unlimited.
+// Resolve returns the bound in bytes: auto becomes AutoPercent percent of
+// what Available(procRoot, cgroupRoot) reports; 0 stays unlimited.
 func (s Size) Resolve(procRoot, cgroupRoot string) (int64, error) {
 	if !s.auto {
 		return s.n, nil
@@ -86,7 +89,7 @@ func (s Size) Resolve(procRoot, cgroupRoot string) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	return avail / AutoShare, nil
+	return avail / 100 * AutoPercent, nil
 }
 
 // Available returns the bytes of memory this process may use: the

@@ -64,7 +64,7 @@ func TestAvailableLive(t *testing.T) {
 	if err != nil || n <= 0 {
 		t.Errorf("Available(%q, %q) = %d, %v; want a positive size", DefaultProcRoot, DefaultCgroupRoot, n, err)
 	}
-	if auto, err := Auto().Resolve(DefaultProcRoot, DefaultCgroupRoot); err != nil || auto != n/AutoShare {
-		t.Errorf("Auto().Resolve = %d, %v; want %d", auto, err, n/AutoShare)
+	if auto, err := Auto().Resolve(DefaultProcRoot, DefaultCgroupRoot); err != nil || auto != n/100*AutoPercent {
+		t.Errorf("Auto().Resolve = %d, %v; want %d", auto, err, n/100*AutoPercent)
 	}
 }

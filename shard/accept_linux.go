@@ -99,7 +99,8 @@ func (l *loop) arm() {
 }
 
 // maintain arms or disarms the listener and, a few times a second,
-// enforces the connections' deadlines.
+// enforces the connections' deadlines and does the loop's share of the
+// store's background work (reuse, eviction ahead, expiry, compaction).
 func (l *loop) maintain() {
 	if !l.acceptAfter.IsZero() && !l.now.Before(l.acceptAfter) {
 		l.acceptAfter = time.Time{}
@@ -109,6 +110,7 @@ func (l *loop) maintain() {
 		return
 	}
 	l.nextSweep = l.now.Add(sweepEvery)
+	l.st.Maintain()
 	for _, c := range l.conns {
 		if c != nil && !c.deadline.IsZero() && l.now.After(c.deadline) {
 			l.expire(c)

@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/corekv/corekv/api"
 	"github.com/corekv/corekv/socket"
 	"github.com/corekv/corekv/store"
 	"github.com/corekv/corekv/topology"
@@ -85,7 +86,7 @@ func TestMapBuffersFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	g, err := New(Config{Engine: EngineLoop, Listeners: lns, Plan: []topology.Shard{{CPU: -1, Node: 1}},
-		Store:      store.NewLockFree(store.Config{Presize: 16}),
+		Store:      testStore(t, api.Limits{}, store.Config{}),
 		MapBuffers: func(int, int) ([]byte, error) { return nil, unix.ENOMEM }})
 	if err != nil {
 		t.Fatal(err)

@@ -15,6 +15,7 @@ import (
 	"github.com/corekv/corekv/affinity"
 	"github.com/corekv/corekv/api"
 	"github.com/corekv/corekv/internal/http1"
+	"github.com/corekv/corekv/store"
 )
 
 const defaultEngine = EngineLoop
@@ -87,6 +88,7 @@ type loop struct {
 	key     []byte
 	req     http1.Request
 	exec    *api.Exec
+	st      *store.Shard // the loop's handle on the store: see run
 	body    loopBody
 	parked  []*conn
 	now     time.Time
@@ -128,6 +130,7 @@ func newLoop(s *shard) (*loop, error) {
 	l.init()
 	var err error
 	if l.epfd, err = unix.EpollCreate1(unix.EPOLL_CLOEXEC); err != nil {
+		l.st.Close() // its QSBR slot must not hold reclamation back
 		return nil, os.NewSyscallError("epoll_create1", err)
 	}
 	if l.wakefd, err = unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK); err != nil {
@@ -154,6 +157,7 @@ func (l *loop) init() {
 	l.iov = make([]unix.Iovec, 0, iovecsHint)
 	l.key = make([]byte, 0, l.cfg.Limits.MaxKeySize)
 	l.exec = &l.s.g.exec
+	l.st = l.cfg.Store.NewShard(l.s.plan.Node)
 	l.tick(l.cfg.Now())
 }
 
@@ -204,6 +208,7 @@ func (l *loop) close() {
 	if l.epfd >= 0 {
 		unix.Close(l.epfd)
 	}
+	l.st.Close()
 	l.wakeMu.Lock()
 	defer l.wakeMu.Unlock()
 	if l.wakefd >= 0 {
@@ -214,6 +219,12 @@ func (l *loop) close() {
 }
 
 // run is the loop: wait, accept, read, answer, write.
+//
+// Stored values are sent zero-copy: a value slice the loop got from the
+// store stays valid until the loop's next quiescent-state announcement,
+// made here at the top of each iteration, once the previous iteration's
+// writes have returned (their unsent tails were copied); wait announces
+// the loop offline while it blocks.
 func (l *loop) run() error {
 	for {
 		n, err := l.wait(l.timeout())
@@ -221,6 +232,7 @@ func (l *loop) run() error {
 			return err
 		}
 		l.tick(l.cfg.Now())
+		l.st.Quiescent(l.now)
 		for i := 0; i < n; i++ {
 			ev := &l.events[i]
 			switch fd := int(ev.Fd); fd {
@@ -251,6 +263,8 @@ func (l *loop) wait(timeout int) (int, error) {
 	if e == 0 && r > 0 || timeout == 0 {
 		return int(r), nil
 	}
+	l.st.Offline() // holds no value while blocked: reclamation goes on
+	defer l.st.Online()
 	for {
 		n, err := unix.EpollWait(l.epfd, l.events, timeout)
 		if err == unix.EINTR {

@@ -22,7 +22,7 @@ func memLoop(t testing.TB) (*loop, *conn) {
 	t.Helper()
 	g := &Group{cfg: Config{
 		Engine: EngineLoop,
-		Store:  store.NewLockFree(store.Config{Presize: 1024}),
+		Store:  testStore(t, api.Limits{}, store.Config{}),
 		Now:    func() time.Time { return time.Unix(1700000000, 0) },
 	}.withDefaults()}
 	g.exec = api.Exec{Store: g.cfg.Store, Limits: g.cfg.Limits, Stats: g.WriteStats}
@@ -40,7 +40,7 @@ func output(l *loop) []byte {
 
 func TestProcessAnswers(t *testing.T) {
 	l, c := memLoop(t)
-	l.cfg.Store.Set([]byte("k"), []byte("stored"))
+	l.cfg.Store.Set([]byte("k"), []byte("stored"), 0)
 	in := []byte("GET /get/k HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\nGET /get/k HTTP/1.1\r\nHo")
 	l.out.Reset()
 	used, handedOff := l.process(c, in)
@@ -63,15 +63,16 @@ func TestProcessAnswers(t *testing.T) {
 	}
 }
 
-// TestProcessAllocs guards the hot path: answering a GET hit or GET / must
-// not allocate.
+// TestProcessAllocs guards the hot path: answering a GET hit, GET / or an
+// overwrite must not allocate (the body goes straight into the store).
 func TestProcessAllocs(t *testing.T) {
 	l, c := memLoop(t)
-	l.cfg.Store.Set([]byte("key-0001"), bytes.Repeat([]byte("v"), 100))
+	l.cfg.Store.Set([]byte("key-0001"), bytes.Repeat([]byte("v"), 100), 0)
 	for _, in := range []string{
 		"GET /get/key-0001 HTTP/1.1\r\nHost: localhost:3000\r\nUser-Agent: wrk\r\n\r\n",
 		"GET / HTTP/1.1\r\nHost: localhost:3000\r\n\r\n",
 		"GET /get/key-0001 HTTP/1.1\r\nHost: x\r\n\r\nGET /get/key-0001 HTTP/1.1\r\nHost: x\r\n\r\n",
+		"PUT /store/key-0001?ttl=60 HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n" + strings.Repeat("w", 100),
 	} {
 		data := []byte(in)
 		allocs := testing.AllocsPerRun(1000, func() {
@@ -86,11 +87,34 @@ func TestProcessAllocs(t *testing.T) {
 	}
 }
 
+// TestProcessTTL stores with a ttl through the loop and checks that a GET
+// then carries Cache-Control: max-age, and a bad ttl is refused.
+func TestProcessTTL(t *testing.T) {
+	l, c := memLoop(t)
+	tests := []struct{ in, want string }{
+		{"PUT /store/t?ttl=90 HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\nx", "HTTP/1.1 200 OK"},
+		{"GET /get/t HTTP/1.1\r\nHost: x\r\n\r\n", "Cache-Control: max-age=90\r\n"},
+		{"PUT /store/u?ttl=-1 HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\nx", "HTTP/1.1 400 Bad Request"},
+		{"GET /get/u HTTP/1.1\r\nHost: x\r\n\r\n", "HTTP/1.1 404 Not Found"},
+	}
+	for _, tc := range tests {
+		l.out.Reset()
+		l.process(c, []byte(tc.in))
+		var out []byte
+		for _, b := range l.out.Segments(nil) {
+			out = append(out, b...)
+		}
+		if !bytes.Contains(out, []byte(tc.want)) {
+			t.Errorf("process(%q) = %q, want it to contain %q", tc.in, out, tc.want)
+		}
+	}
+}
+
 // BenchmarkProcessGet measures the loop's user-space cost of one GET hit,
 // against net/http's request parsing alone as the baseline.
 func BenchmarkProcessGet(b *testing.B) {
 	l, c := memLoop(b)
-	l.cfg.Store.Set([]byte("key-0001"), bytes.Repeat([]byte("v"), 100))
+	l.cfg.Store.Set([]byte("key-0001"), bytes.Repeat([]byte("v"), 100), 0)
 	data := []byte("GET /get/key-0001 HTTP/1.1\r\nHost: localhost:3000\r\nUser-Agent: wrk\r\n\r\n")
 	b.ReportAllocs()
 	for b.Loop() {

@@ -47,7 +47,7 @@ func TestMaxConns(t *testing.T) {
 			third := dial(t, ts.addr)
 			io.WriteString(third, "GET /get/k HTTP/1.1\r\nHost: x\r\n\r\n")
 			expectNoAnswer(t, third)
-			ts.store.Set([]byte("k"), []byte("third"))
+			ts.store.Set([]byte("k"), []byte("third"), 0)
 			h2.Close()
 			third.SetReadDeadline(time.Now().Add(patience))
 			br3 := bufio.NewReader(third)

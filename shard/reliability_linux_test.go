@@ -105,7 +105,7 @@ func TestVanishingClient(t *testing.T) {
 				}
 				c.Close()
 				waitOpen(t, ts.addr, 0)
-				if v, ok := ts.store.Get([]byte("v")); ok {
+				if v, _, ok := ts.store.Get(nil, []byte("v")); ok {
 					t.Errorf("%s: stored %q", tc.name, v)
 				}
 			}
@@ -123,7 +123,7 @@ func bigServer(t *testing.T, cfg Config) (*testServer, []byte) {
 	cfg.Limits = api.Limits{MaxKeySize: 64, MaxValueSize: 8 << 20}
 	ts := start(t, cfg, 1)
 	big := bytes.Repeat([]byte("0123456789abcdef"), 4<<20/16)
-	if err := ts.store.Set([]byte("big"), big); err != nil {
+	if err := ts.store.Set([]byte("big"), big, 0); err != nil {
 		t.Fatal(err)
 	}
 	return ts, big
@@ -444,7 +444,7 @@ func TestChunkFramingBound(t *testing.T) {
 	if resp.StatusCode != http.StatusRequestEntityTooLarge || !resp.Close {
 		t.Errorf("over-framed chunked body: status %d close %v, want 413 and close", resp.StatusCode, resp.Close)
 	}
-	if _, ok := ts.store.Get([]byte("framed")); ok {
+	if _, _, ok := ts.store.Get(nil, []byte("framed")); ok {
 		t.Errorf("a refused body was stored")
 	}
 }

@@ -125,7 +125,7 @@ func (l *loop) answer(c *conn, r *http1.Request, body []byte, size int) {
 	l.s.count.requests.Add(1)
 	f := http1.Framing{KeepAlive: r.KeepAlive && !l.draining, HTTP10: r.Minor == 0}
 	l.body = loopBody{r: r, span: body, size: size}
-	req := api.Request{Method: r.Method, Target: r.Origin(), Unframed: r.Unframed(), Body: &l.body}
+	req := api.Request{Method: r.Method, Target: r.Origin(), Unframed: r.Unframed(), Body: &l.body, Shard: l.st}
 	res := l.exec.Do(&req, l.key)
 	if res.Close {
 		f.KeepAlive = false
@@ -143,9 +143,19 @@ type loopBody struct {
 	size int
 }
 
-// Value decodes the body into a new slice, which the store owns from then on.
-func (b *loopBody) Value(int) ([]byte, error) {
+// Size returns the length of the decoded body.
+func (b *loopBody) Size() int { return b.size }
+
+// DecodeTo decodes the body into dst (the store's memory): no copy in
+// between.
+func (b *loopBody) DecodeTo(dst []byte) { http1.DecodeBody(b.r, b.span, dst) }
+
+// Value decodes the body into a new slice; Do uses DecodeTo instead.
+func (b *loopBody) Value(max int) ([]byte, error) {
+	if b.size > max {
+		return nil, api.ErrValueTooLarge
+	}
 	v := make([]byte, b.size)
-	http1.DecodeBody(b.r, b.span, v)
+	b.DecodeTo(v)
 	return v, nil
 }

@@ -31,12 +31,28 @@ import (
 type testServer struct {
 	g     *Group
 	addr  string
-	store store.Store
+	store *store.Cache
 	stop  context.CancelFunc
 	done  chan error
 }
 
 // start serves a group of n shards on 127.0.0.1, port 0.
+// testStore returns a store for limits, its segments large enough for
+// the largest entry they allow, configured by cfg otherwise.
+func testStore(t testing.TB, lim api.Limits, cfg store.Config) *store.Cache {
+	t.Helper()
+	lim = lim.WithDefaults()
+	cfg.SegmentSize = store.DefaultSegmentSize
+	for cfg.SegmentSize < store.EntrySize(lim.MaxKeySize, lim.MaxValueSize) {
+		cfg.SegmentSize *= 2
+	}
+	c, err := store.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 func start(t *testing.T, cfg Config, n int) *testServer {
 	t.Helper()
 	lns, err := socket.ListenGroup(socket.Config{Host: "127.0.0.1"}, n)
@@ -47,11 +63,11 @@ func start(t *testing.T, cfg Config, n int) *testServer {
 		cfg.Plan = append(cfg.Plan, topology.Shard{Shard: i, CPU: -1})
 	}
 	cfg.Listeners = lns
-	if cfg.Store == nil {
-		cfg.Store = store.NewLockFree(store.Config{Presize: 1024})
-	}
 	if cfg.Limits.MaxValueSize == 0 {
 		cfg.Limits = api.Limits{MaxKeySize: 64, MaxValueSize: 128 << 10}
+	}
+	if cfg.Store == nil {
+		cfg.Store = testStore(t, cfg.Limits, store.Config{})
 	}
 	g, err := New(cfg)
 	if err != nil {
@@ -198,7 +214,7 @@ func TestLoopRefusals(t *testing.T) {
 			t.Errorf("%s: status %d close %v (%q), want %d and close", tc.name, resp.StatusCode, resp.Close, body, tc.status)
 		}
 	}
-	if _, ok := ts.store.Get([]byte("s")); ok {
+	if _, _, ok := ts.store.Get(nil, []byte("s")); ok {
 		t.Errorf("a refused request stored a value")
 	}
 }
@@ -257,7 +273,7 @@ func TestExpectContinue(t *testing.T) {
 			if err != nil || resp.StatusCode != 200 {
 				t.Fatalf("final response %v, %v; want 200", resp, err)
 			}
-			if v, _ := ts.store.Get([]byte("e")); len(v) != 2000 {
+			if v, _, _ := ts.store.Get(nil, []byte("e")); len(v) != 2000 {
 				t.Errorf("stored %d bytes, want 2000", len(v))
 			}
 		})

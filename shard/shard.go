@@ -54,9 +54,12 @@ type Config struct {
 	// engine only.
 	Pin bool
 	// Store is shared by all shards.
-	Store store.Store
+	Store *store.Cache
 	// Limits bounds keys and values.
 	Limits api.Limits
+	// DefaultTTL is the time to live of a value stored without a ttl
+	// parameter; 0 means none (the default).
+	DefaultTTL time.Duration
 	// ConcurrencyLimit bounds the requests one shard serves at once: HTTP/1
 	// requests (pipelined ones each count while they are served) and HTTP/2
 	// streams. Beyond it requests wait; none is dropped. Default 250.
@@ -193,7 +196,7 @@ func New(cfg Config) (*Group, error) {
 	if err := http2.ConfigureServer(g.h1, g.h2); err != nil {
 		return nil, fmt.Errorf("shard: configure http2: %w", err)
 	}
-	g.exec = api.Exec{Store: cfg.Store, Limits: cfg.Limits, Stats: g.WriteStats, Logf: cfg.Logf}
+	g.exec = api.Exec{Store: cfg.Store, Limits: cfg.Limits, DefaultTTL: cfg.DefaultTTL, Stats: g.WriteStats, Logf: cfg.Logf}
 	base := &api.Handler{Exec: g.exec}
 	for i, p := range cfg.Plan {
 		s := &shard{g: g, plan: p, ln: cfg.Listeners[i], sem: newSemaphore(cfg.ConcurrencyLimit)}
@@ -234,6 +237,12 @@ func (s *shard) connDone() {
 func (g *Group) Serve(ctx context.Context) error {
 	sctx, stop := context.WithCancel(ctx)
 	defer stop()
+	maintained := make(chan struct{})
+	go func() {
+		defer close(maintained)
+		g.maintainStore(sctx)
+	}()
+	defer func() { stop(); <-maintained }()
 	errs := make(chan error, len(g.shards))
 	for _, s := range g.shards {
 		go func() { errs <- s.serve(sctx) }()
@@ -257,6 +266,25 @@ func (g *Group) Serve(ctx context.Context) error {
 	}
 	return first
 }
+
+// maintainStore does the store's background work for the writers of
+// goroutine-based paths (the std engine, HTTP/2 streams) a few times a
+// second until ctx ends; each event loop does its own share.
+func (g *Group) maintainStore(ctx context.Context) {
+	t := time.NewTicker(storeMaintainEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			g.cfg.Store.Maintain()
+		}
+	}
+}
+
+// storeMaintainEvery is how often maintainStore runs.
+const storeMaintainEvery = 250 * time.Millisecond
 
 // serve runs one shard with the configured engine.
 func (s *shard) serve(ctx context.Context) error {

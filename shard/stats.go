@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"sync/atomic"
 	"unsafe"
+
+	"github.com/corekv/corekv/store"
 )
 
 // counters are one shard's statistics. The event loop is their only writer
@@ -46,11 +48,14 @@ type ShardStats struct {
 
 // Stats is the /stats document.
 type Stats struct {
-	Engine     string       `json:"engine"`
-	GOMAXPROCS int          `json:"gomaxprocs"`
-	Keys       int          `json:"keys"`
-	Bytes      int64        `json:"bytes"`
-	Shards     []ShardStats `json:"shards"`
+	Engine     string `json:"engine"`
+	GOMAXPROCS int    `json:"gomaxprocs"`
+	Keys       int    `json:"keys"`
+	Bytes      int64  `json:"bytes"`
+	// Store is the store's own account: items, bytes, memory by NUMA
+	// node, evictions, expirations, hits and misses.
+	Store  store.Stats  `json:"store"`
+	Shards []ShardStats `json:"shards"`
 }
 
 // Stats returns a snapshot of the group's counters.
@@ -58,9 +63,9 @@ func (g *Group) Stats() Stats {
 	st := Stats{
 		Engine:     g.cfg.Engine,
 		GOMAXPROCS: runtime.GOMAXPROCS(0),
-		Keys:       g.cfg.Store.Len(),
-		Bytes:      g.cfg.Store.Bytes(),
+		Store:      g.cfg.Store.Stats(),
 	}
+	st.Keys, st.Bytes = int(st.Store.Items), st.Store.Bytes
 	for _, s := range g.shards {
 		st.Shards = append(st.Shards, s.stats())
 	}

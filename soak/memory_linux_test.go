@@ -23,11 +23,12 @@ type memStore struct {
 	full atomic.Int64 // 507 replies
 }
 
-// testMaxMemory floods a 1 MiB store until it answers 507, then checks the
+// testMaxMemory floods a 1 MiB store that refuses at its limit
+// (--eviction=none) until it answers 507, then checks the
 // limit's edges exactly while nothing else runs. It returns the replies
 // verified.
-func testMaxMemory(t *testing.T, bin, engine, proto, store string) int64 {
-	srv := startServer(t, bin, 5*time.Second, "--engine", engine, "--store", store,
+func testMaxMemory(t *testing.T, bin, engine, proto string) int64 {
+	srv := startServer(t, bin, 5*time.Second, "--engine", engine, "--eviction", "none",
 		"--max-memory", "1MiB", "--presize", "1024")
 	m := &memStore{c: newSoakClient(proto), kv: map[string][]byte{}}
 	m.l = newSoakLoad(srv, []*soakClient{m.c}, 0, 0)

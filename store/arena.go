@@ -46,13 +46,14 @@ type fifoEntry struct {
 	gen uint64
 }
 
-// arena hands out segments, at most max of them resident at once (0:
-// unlimited), and takes them back after the grace period.
+// arena hands out segments, at most limit() of them resident at once,
+// and takes them back after the grace period.
 type arena struct {
-	size  int
-	max   int
-	mapFn func(size, node int) ([]byte, error)
-	q     *qsbr
+	size     int
+	maxBytes int64        // 0: unlimited
+	index    func() int64 // the bytes the index takes, out of maxBytes
+	mapFn    func(size, node int) ([]byte, error)
+	q        *qsbr
 
 	// tab is indexed by segment id, for readers: it is only ever
 	// replaced by a longer copy, and entries are written before any
@@ -73,10 +74,19 @@ type arena struct {
 	overdraft int64
 }
 
-func (a *arena) init(size, max int, mapFn func(int, int) ([]byte, error), q *qsbr) {
-	a.size, a.max, a.mapFn, a.q = size, max, mapFn, q
+func (a *arena) init(size int, maxBytes int64, index func() int64, mapFn func(int, int) ([]byte, error), q *qsbr) {
+	a.size, a.maxBytes, a.index, a.mapFn, a.q = size, maxBytes, index, mapFn, q
 	tab := make([]*segment, 64)
 	a.tab.Store(&tab)
+}
+
+// limit returns how many segments may be resident, 0 for any number:
+// what maxBytes leaves once the index has its share, and at least two.
+func (a *arena) limit() int {
+	if a.maxBytes == 0 {
+		return 0
+	}
+	return max(2, int((a.maxBytes-a.index())/int64(a.size)))
 }
 
 // seg returns the segment with id; any id from a published handle is valid.
@@ -91,7 +101,7 @@ func (a *arena) take(node int) (*segment, error) {
 	if s := a.popReady(node); s != nil {
 		return a.open(s), nil
 	}
-	if a.max > 0 && a.resident >= a.max {
+	if max := a.limit(); max > 0 && a.resident >= max {
 		return nil, nil
 	}
 	return a.grow(node)
@@ -106,7 +116,7 @@ func (a *arena) takeOver(node, over int) (*segment, error) {
 	if s := a.popReady(node); s != nil {
 		return a.open(s), nil
 	}
-	if a.resident >= a.max+over {
+	if a.resident >= a.limit()+over {
 		return nil, nil
 	}
 	a.overdraft++
@@ -195,6 +205,7 @@ func (a *arena) reclaim() {
 		return
 	}
 	safe := a.q.min()
+	max := a.limit()
 	kept := a.limbo[:0]
 	for _, s := range a.limbo {
 		if s.tag > safe {
@@ -202,7 +213,7 @@ func (a *arena) reclaim() {
 			continue
 		}
 		s.state.Store(segFree)
-		if (a.max > 0 && a.resident > a.max || a.nready >= keepReady) && release(s.mem) == nil {
+		if (max > 0 && a.resident > max || a.nready >= keepReady) && release(s.mem) == nil {
 			s.released = true
 			a.addResident(s, -1)
 			a.released = append(a.released, s)
@@ -298,12 +309,12 @@ func (a *arena) requeue(s *segment) {
 // should evict a segment now, ahead of the next one it needs: fewer than
 // reserve segments are ready or on their way back from limbo.
 func (a *arena) needEvict(reserve int) bool {
-	if a.max == 0 {
+	if a.maxBytes == 0 {
 		return false
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.resident-a.nready-len(a.limbo)+reserve > a.max
+	return a.resident-a.nready-len(a.limbo)+reserve > a.limit()
 }
 
 // arenaStats is the arena's part of Stats.

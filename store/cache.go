@@ -79,14 +79,13 @@ func New(cfg Config) (*Cache, error) {
 	c.m = xsync.NewMapOfWithHasher[uint64, uint32](func(h, _ uint64) uint64 { return h }, opts...)
 	c.slots.init()
 	c.q.init()
-	maxSegs := 0
-	if cfg.Eviction == Evict && cfg.MaxBytes > 0 {
-		maxSegs = max(2, int(cfg.MaxBytes/int64(cfg.SegmentSize)))
-	}
-	if cfg.Eviction == EvictNone {
+	arenaMax := int64(0)
+	if cfg.Eviction == Evict {
+		arenaMax = cfg.MaxBytes
+	} else {
 		c.budget.max = cfg.MaxBytes
 	}
-	c.ar.init(cfg.SegmentSize, maxSegs, cfg.Map, &c.q)
+	c.ar.init(cfg.SegmentSize, arenaMax, c.indexBytes, cfg.Map, &c.q)
 	c.base = cfg.Now().Unix() - 1
 	for range max(1, runtime.GOMAXPROCS(0)) {
 		sh := c.newShard(-1, false)
@@ -117,12 +116,13 @@ func (c *Cache) hash(key []byte) uint64 { return maphash.Bytes(c.seed, key) }
 // sec returns t in store seconds.
 func (c *Cache) sec(t time.Time) uint32 { return uint32(max(0, t.Unix()-c.base)) }
 
-// unix returns an expiry in Unix seconds, 0 for none.
-func (c *Cache) unix(exp uint32) int64 {
+// left returns the time an entry that expires at exp has left to live at
+// now (store seconds), 0 for none.
+func left(exp, now uint32) time.Duration {
 	if exp == 0 {
 		return 0
 	}
-	return c.base + int64(exp)
+	return time.Duration(exp-now) * time.Second
 }
 
 // reserve takes delta bytes (a negative delta gives them back) from the
@@ -137,6 +137,27 @@ func (c *Cache) reserve(delta int64) bool {
 
 // chunkAt returns the chunk a handle names.
 func (c *Cache) chunkAt(h handle) chunk { return chunk{c.ar.seg(h.id()).mem, h.off()} }
+
+// IndexBytesPerEntry is what a Cache with Evict counts for each entry's
+// share of the index against Config.MaxBytes: the map's table (64-byte
+// buckets of up to five entries, at most three quarters full before it
+// doubles), its 16-byte entry object and the 8-byte slot, measured at
+// 41 to 58 bytes, rounded up for the table's growth.
+const IndexBytesPerEntry = 64
+
+// indexBytes returns the bytes counted for the index.
+func (c *Cache) indexBytes() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := int64(0)
+	for _, sh := range c.shards {
+		n += sh.n.items.Load()
+	}
+	for _, sh := range c.spare {
+		n += sh.n.items.Load()
+	}
+	return max(0, n) * IndexBytesPerEntry
+}
 
 // readyTarget returns the number of segments to keep ready for writers.
 func (c *Cache) readyTarget() int {
@@ -183,10 +204,11 @@ func (c *Cache) Delete(key []byte) bool {
 }
 
 // Get appends the value stored under key to dst, from any goroutine, and
-// returns it with its expiry in Unix seconds (0: none). It takes no lock
+// returns it with the time it has left to live in whole seconds (0: it
+// does not expire). It takes no lock
 // and needs no Shard: it copies the value, then checks that the segment
 // it came from was not reused meanwhile, and copies again if it was.
-func (c *Cache) Get(dst, key []byte) ([]byte, int64, bool) {
+func (c *Cache) Get(dst, key []byte) ([]byte, time.Duration, bool) {
 	h := c.hash(key)
 	if v, exp, ok := c.copyAt(dst, h, key); ok {
 		return v, exp, true
@@ -198,7 +220,7 @@ func (c *Cache) Get(dst, key []byte) ([]byte, int64, bool) {
 }
 
 // copyAt is Get at one map position.
-func (c *Cache) copyAt(dst []byte, pos uint64, key []byte) ([]byte, int64, bool) {
+func (c *Cache) copyAt(dst []byte, pos uint64, key []byte) ([]byte, time.Duration, bool) {
 	s, ok := c.m.Load(pos)
 	if !ok {
 		return dst, 0, false
@@ -231,13 +253,14 @@ func (c *Cache) copyAt(dst []byte, pos uint64, key []byte) ([]byte, int64, bool)
 		if !match {
 			return dst[:n], 0, false
 		}
-		if exp != 0 && exp <= c.sec(c.now()) {
+		now := c.sec(c.now())
+		if exp != 0 && exp <= now {
 			return dst[:n], 0, false
 		}
 		if w&visitedBit == 0 {
 			c.slots.at(s).Or(visitedBit)
 		}
-		return dst, c.unix(exp), true
+		return dst, left(exp, now), true
 	}
 }
 
@@ -257,22 +280,22 @@ func (c *Cache) Bytes() int64 { return c.Stats().Bytes }
 
 // Stats describes a Cache at one moment.
 type Stats struct {
-	Items int64 // entries
-	Bytes int64 // key plus value bytes of the entries
+	Items int64 `json:"items"` // entries
+	Bytes int64 `json:"bytes"` // key plus value bytes of the entries
 	// ArenaBytes is the memory mapped for entries and not given back:
 	// resident, or on its way to be.
-	ArenaBytes int64
+	ArenaBytes int64 `json:"arena_bytes"`
 	// BytesByNode splits ArenaBytes by the NUMA node each segment was
-	// mapped for; index 0 is node -1 (no preference), index i+1 node i.
-	BytesByNode []int64
-	Segments    int   // segments ever mapped
-	Evictions   int64 // entries evicted to make room
-	Expirations int64 // entries removed because their time to live ran out
-	Hits        int64 // Gets that found a value
-	Misses      int64 // Gets that did not
+	// mapped for: index 0 is node -1 (no preference), index i+1 node i.
+	BytesByNode []int64 `json:"arena_bytes_by_node"`
+	Segments    int     `json:"segments"`    // segments ever mapped
+	Evictions   int64   `json:"evictions"`   // entries evicted to make room
+	Expirations int64   `json:"expirations"` // entries removed when their time to live ran out
+	Hits        int64   `json:"hits"`        // Gets that found a value
+	Misses      int64   `json:"misses"`      // Gets that did not
 	// Overdrafts counts segments taken past the limit because none
 	// could be reused yet (the grace period was not over).
-	Overdrafts int64
+	Overdrafts int64 `json:"overdrafts"`
 }
 
 // Stats sums the shards' counters; it takes the arena's lock once.

@@ -213,14 +213,21 @@ func TestTTL(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	_, exp, ok := sh.Get([]byte("short"))
-	if want := clk.Now().Unix() + 2; !ok || exp != want {
-		t.Fatalf("Get(short) = expiry %d, %v; want %d (1.5 s rounded up), true", exp, ok, want)
+	if _, ttl, ok := sh.Get([]byte("short")); !ok || ttl != 2*time.Second {
+		t.Fatalf("Get(short) = TTL %v, %v; want 2s (1.5 s rounded up), true", ttl, ok)
 	}
-	if _, exp, _ := sh.Get([]byte("forever")); exp != 0 {
-		t.Errorf("Get(forever) expiry = %d, want 0", exp)
+	if _, ttl, ok := c.Get(nil, []byte("short")); !ok || ttl != 2*time.Second {
+		t.Fatalf("Cache.Get(short) = TTL %v, %v; want 2s, true", ttl, ok)
 	}
-	clk.add(2 * time.Second)
+	if _, ttl, _ := sh.Get([]byte("forever")); ttl != 0 {
+		t.Errorf("Get(forever) TTL = %v, want 0", ttl)
+	}
+	clk.add(time.Second)
+	sh.Quiescent(clk.Now())
+	if _, ttl, ok := sh.Get([]byte("short")); !ok || ttl != time.Second {
+		t.Fatalf("a second later: Get(short) = TTL %v, %v; want 1s, true", ttl, ok)
+	}
+	clk.add(time.Second)
 	sh.Quiescent(clk.Now())
 	if _, _, ok := sh.Get([]byte("short")); ok {
 		t.Error("Get(short) found it after its TTL")

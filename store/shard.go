@@ -95,11 +95,11 @@ func (sh *Shard) Close() {
 	sh.c.q.unregister(sh.q)
 }
 
-// Get returns the value stored under key, zero-copy, and its expiry in
-// Unix seconds (0: none). The slice is valid until the next Quiescent or
+// Get returns the value stored under key, zero-copy, and the time it has
+// left to live in whole seconds (0: it does not expire). The slice is valid until the next Quiescent or
 // Offline; the caller must not modify it. An expired entry is a miss and
 // is deleted on the spot. Get does not allocate.
-func (sh *Shard) Get(key []byte) ([]byte, int64, bool) {
+func (sh *Shard) Get(key []byte) ([]byte, time.Duration, bool) {
 	v, exp, ok := sh.lookup(key)
 	if ok {
 		sh.n.hits.Add(1)
@@ -110,7 +110,7 @@ func (sh *Shard) Get(key []byte) ([]byte, int64, bool) {
 }
 
 // lookup is Get without the hit and miss counts.
-func (sh *Shard) lookup(key []byte) ([]byte, int64, bool) {
+func (sh *Shard) lookup(key []byte) ([]byte, time.Duration, bool) {
 	c := sh.c
 	h := c.hash(key)
 	v, exp, ok := sh.getAt(h, key)
@@ -120,7 +120,7 @@ func (sh *Shard) lookup(key []byte) ([]byte, int64, bool) {
 	return v, exp, ok
 }
 
-func (sh *Shard) getAt(pos uint64, key []byte) ([]byte, int64, bool) {
+func (sh *Shard) getAt(pos uint64, key []byte) ([]byte, time.Duration, bool) {
 	c := sh.c
 	s, ok := c.m.Load(pos)
 	if !ok {
@@ -145,7 +145,7 @@ func (sh *Shard) getAt(pos uint64, key []byte) ([]byte, int64, bool) {
 	if w&visitedBit == 0 {
 		sl.Or(visitedBit)
 	}
-	return ch.value(), c.unix(ch.expires()), true
+	return ch.value(), left(ch.expires(), sh.now), true
 }
 
 // Set stores a copy of value under key, with a time to live rounded up to

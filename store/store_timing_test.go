@@ -1,24 +1,54 @@
 package store
 
 import (
+	"bytes"
 	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+	"unsafe"
+
+	"github.com/puzpuzpuz/xsync/v3"
 )
 
-// rwMap is the baseline: one sync.RWMutex over one Go map, no limit.
+// mapStore is what the benchmarks drive: the Cache through its copying
+// methods, and two baselines holding values on the Go heap.
+type mapStore interface {
+	// Get returns the value of key; a copying store appends it to dst.
+	Get(dst, key []byte) ([]byte, bool)
+	Set(key, value []byte) error
+}
+
+// oldMap is the store corekv had before the Cache: an xsync.MapOf from
+// string keys to values on the Go heap. Set copies the value into a new
+// slice, as the event loop did before it handed the slice over.
+type oldMap struct{ m *xsync.MapOf[string, []byte] }
+
+func newOldMap(presize int) mapStore {
+	return oldMap{xsync.NewMapOf[string, []byte](xsync.WithPresize(presize))}
+}
+
+func (s oldMap) Get(_, key []byte) ([]byte, bool) {
+	return s.m.Load(unsafe.String(unsafe.SliceData(key), len(key)))
+}
+
+func (s oldMap) Set(key, value []byte) error {
+	s.m.Store(string(key), bytes.Clone(value))
+	return nil
+}
+
+// rwMap is the simplest baseline: one sync.RWMutex over one Go map.
 type rwMap struct {
 	mu sync.RWMutex
 	m  map[string][]byte
 }
 
-func newRWMap(cfg Config) Store {
-	return &rwMap{m: make(map[string][]byte, cfg.withDefaults().Presize)}
+func newRWMap(presize int) mapStore {
+	return &rwMap{m: make(map[string][]byte, presize)}
 }
 
-func (s *rwMap) Get(key []byte) ([]byte, bool) {
+func (s *rwMap) Get(_, key []byte) ([]byte, bool) {
 	s.mu.RLock()
 	v, ok := s.m[string(key)]
 	s.mu.RUnlock()
@@ -32,29 +62,13 @@ func (s *rwMap) Set(key, value []byte) error {
 	return nil
 }
 
-func (s *rwMap) Delete(key []byte) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	_, ok := s.m[string(key)]
-	delete(s.m, string(key))
-	return ok
-}
-
-func (s *rwMap) Len() int {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return len(s.m)
-}
-
-func (s *rwMap) Bytes() int64 { return 0 }
 
 // benchImpls pairs the two stores with the baseline.
 var benchImpls = []struct {
 	name string
-	new  func(Config) Store
+	new  func(presize int) mapStore
 }{
-	{"lockfree", NewLockFree},
-	{"locked", NewLocked},
+	{"old-lockfree", newOldMap},
 	{"rwmutex-map", newRWMap},
 	{"cache-copying", newCacheStore},
 }
@@ -68,9 +82,9 @@ const (
 )
 
 // loaded returns a store holding benchKeys keys, and the keys.
-func loaded(b *testing.B, newStore func(Config) Store) (Store, [][]byte) {
+func loaded(b *testing.B, newStore func(int) mapStore) (mapStore, [][]byte) {
 	b.Helper()
-	s := newStore(Config{Presize: benchKeys})
+	s := newStore(benchKeys)
 	keys := make([][]byte, benchKeys)
 	value := make([]byte, benchValue)
 	for i := range keys {
@@ -95,11 +109,12 @@ func benchMix(b *testing.B, getPercent int) {
 			b.RunParallel(func(pb *testing.PB) {
 				i := int(start.Add(7919))
 				n := 0
+				buf := make([]byte, 0, benchValue)
 				for pb.Next() {
 					i++
 					key := keys[i%len(keys)]
 					if i%100 < getPercent {
-						v, _ := s.Get(key)
+						v, _ := s.Get(buf[:0], key)
 						n += len(v)
 					} else if err := s.Set(key, value); err != nil {
 						b.Error(err)
@@ -126,7 +141,7 @@ func BenchmarkGetMiss(b *testing.B) {
 			b.RunParallel(func(pb *testing.PB) {
 				n := 0
 				for pb.Next() {
-					if _, ok := s.Get(miss); ok {
+					if _, ok := s.Get(nil, miss); ok {
 						n++
 					}
 				}
@@ -136,27 +151,23 @@ func BenchmarkGetMiss(b *testing.B) {
 	}
 }
 
-// cacheStore adapts a Cache to the benchmarks' Store: each RunParallel
-// goroutine uses its own Shard, as each event loop does, announcing
-// quiescence every 64 operations (a loop batch).
+// cacheStore is the Cache through its copying methods, as goroutines use
+// it; Get copies into the caller's buffer.
 type cacheStore struct{ c *Cache }
 
-func newCacheStore(cfg Config) Store {
-	c, err := New(Config{Presize: cfg.Presize})
+func newCacheStore(presize int) mapStore {
+	c, err := New(Config{Presize: presize})
 	if err != nil {
 		panic(err)
 	}
 	return cacheStore{c}
 }
 
-func (s cacheStore) Get(key []byte) ([]byte, bool) {
-	v, _, ok := s.c.Get(nil, key)
+func (s cacheStore) Get(dst, key []byte) ([]byte, bool) {
+	v, _, ok := s.c.Get(dst, key)
 	return v, ok
 }
 func (s cacheStore) Set(key, value []byte) error { return s.c.Set(key, value, 0) }
-func (s cacheStore) Delete(key []byte) bool      { return s.c.Delete(key) }
-func (s cacheStore) Len() int                    { return s.c.Len() }
-func (s cacheStore) Bytes() int64                { return s.c.Bytes() }
 
 // benchShardMix is benchMix for the Cache through Shards: the loop path
 // (zero-copy Get, Set copying from a reused buffer).

@@ -156,6 +156,10 @@ func (o *Out) head(res *api.Result, date []byte, f Framing) {
 		b = append(b, "\r\nAllow: "...)
 		b = append(b, res.Allow...)
 	}
+	if res.MaxAge > 0 {
+		b = append(b, "\r\nCache-Control: max-age="...)
+		b = strconv.AppendInt(b, res.MaxAge, 10)
+	}
 	switch {
 	case !f.KeepAlive:
 		b = append(b, "\r\nConnection: close"...)
