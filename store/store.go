@@ -78,4 +78,3 @@ func (b *budget) reserve(delta int64) bool {
 		}
 	}
 }
-

@@ -62,7 +62,6 @@ func (s *rwMap) Set(key, value []byte) error {
 	return nil
 }
 
-
 // benchImpls pairs the two stores with the baseline.
 var benchImpls = []struct {
 	name string
