@@ -147,7 +147,7 @@ func (sh *Shard) walk(seg *segment, mode int) bool {
 	for off := 0; off+chunkHeader <= end; {
 		ch := chunk{seg.mem, off}
 		off += ch.size()
-		if s := ch.slot(); s != 0 && !sh.walkOne(s, mkHandle(seg.id, ch.off), ch, mode) {
+		if !sh.walkOne(mkHandle(seg.id, ch.off), ch, mode) {
 			all = false
 			if exp := ch.expires(); exp != 0 && (minExp == 0 || exp < minExp) {
 				minExp = exp
@@ -162,16 +162,13 @@ func (sh *Shard) walk(seg *segment, mode int) bool {
 
 // walkOne handles one chunk; it reports whether the chunk is no longer
 // the key's current value (it was dead already, or deleted or moved now).
-func (sh *Shard) walkOne(s uint32, hd handle, ch chunk, mode int) bool {
+func (sh *Shard) walkOne(hd handle, ch chunk, mode int) bool {
 	c := sh.c
-	pos := uint64(0)
+	h := c.hash(ch.key())
 	for {
-		w := c.slots.at(s).Load()
-		if handle(w).plain() != hd {
+		s, pos, w, ok := sh.current(h, hd)
+		if !ok {
 			return true
-		}
-		if pos == 0 {
-			pos = sh.position(s, ch)
 		}
 		if exp := ch.expires(); exp != 0 && exp <= sh.now {
 			if sh.deleteIf(s, w, pos, ch) {
@@ -201,14 +198,21 @@ func (sh *Shard) walkOne(s uint32, hd handle, ch chunk, mode int) bool {
 	}
 }
 
-// position returns the map position whose entry holds slot s, for the
-// key of ch.
-func (sh *Shard) position(s uint32, ch chunk) uint64 {
-	h := sh.c.hash(ch.key())
-	if v, ok := sh.c.m.Load(h); ok && v == s {
-		return h
+// current finds the slot that holds hd for a key of hash h: its map
+// position and the slot's word. ok is false when no slot does: the chunk
+// is not its key's current value.
+func (sh *Shard) current(h uint64, hd handle) (s uint32, pos uint64, w uint64, ok bool) {
+	c := sh.c
+	for pos = h; ; pos++ {
+		if s, ok = c.m.Load(pos); ok {
+			if w = c.slots.at(s).Load(); handle(w).plain() == hd {
+				return s, pos, w, true
+			}
+		}
+		if pos != h || !c.collided.Load() {
+			return 0, 0, 0, false
+		}
 	}
-	return h + 1
 }
 
 // move copies a chunk to the open segment and points slot s at the copy

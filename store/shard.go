@@ -221,7 +221,6 @@ func (sh *Shard) Commit() error {
 			}
 			_, loaded := c.m.LoadOrTryCompute(pos, func() (uint32, bool) {
 				s := sh.takeSlot()
-				ch.setSlot(s)
 				c.slots.at(s).Store(uint64(hd))
 				return s, false
 			})
@@ -262,7 +261,6 @@ func (sh *Shard) Commit() error {
 			sh.kill(hd, p.size)
 			return ErrFull
 		}
-		ch.setSlot(s)
 		if c.slots.at(s).CompareAndSwap(w, uint64(hd)) {
 			sh.kill(cur, oc.size())
 			sh.n.bytes.Add(entry - oldEntry)
