@@ -291,8 +291,10 @@ type Stats struct {
 	Segments    int     `json:"segments"`    // segments ever mapped
 	Evictions   int64   `json:"evictions"`   // entries evicted to make room
 	Expirations int64   `json:"expirations"` // entries removed when their time to live ran out
-	Hits        int64   `json:"hits"`        // Gets that found a value
-	Misses      int64   `json:"misses"`      // Gets that did not
+	// Hits and Misses count the Gets of the Shards (event loops) that
+	// found a value or did not, as of each Shard's last Maintain.
+	Hits   int64 `json:"hits"`
+	Misses int64 `json:"misses"`
 	// Overdrafts counts segments taken past the limit because none
 	// could be reused yet (the grace period was not over).
 	Overdrafts int64 `json:"overdrafts"`

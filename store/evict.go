@@ -238,12 +238,14 @@ func (sh *Shard) move(s uint32, w uint64, ch chunk) (moved, room bool) {
 }
 
 // Maintain does the Shard's share of background work; an event loop
-// calls it a few times a second. It brings segments back from limbo,
+// calls it a few times a second. It publishes the Shard's hit and miss
+// counts to Stats, brings segments back from limbo,
 // evicts ahead of need near the limit, deletes the expired entries of
 // up to two segments whose earliest expiry has passed (and of its own
 // open segment), and compacts segments that are more than half dead.
 func (sh *Shard) Maintain() {
 	c := sh.c
+	sh.publish()
 	c.ar.lockedReclaim()
 	if c.ar.needEvict(c.readyTarget()) {
 		sh.evict()

@@ -29,7 +29,10 @@ type Shard struct {
 	free []uint32
 	p    pending
 	buf  []*segment
-	n    counters
+	// hits and misses are counted here by the Shard alone, with no
+	// atomic write per Get, and published to n by Maintain.
+	hits, misses int64
+	n            counters
 }
 
 // pending is the entry Begin started and Commit publishes.
@@ -38,6 +41,12 @@ type pending struct {
 	off  int
 	size int
 	h    uint64
+}
+
+// publish makes the Shard's hit and miss counts visible to Stats.
+func (sh *Shard) publish() {
+	sh.n.hits.Store(sh.hits)
+	sh.n.misses.Store(sh.misses)
 }
 
 // counters are one Shard's share of Stats, written only by the Shard.
@@ -89,6 +98,7 @@ func (sh *Shard) online()  { sh.c.q.quiescent(sh.q) }
 // Close retires the Shard: its segment becomes evictable and its slot no
 // longer holds reclamation back. The Shard must not be used afterwards.
 func (sh *Shard) Close() {
+	sh.publish()
 	sh.sealOpen()
 	sh.c.slots.give(sh.free)
 	sh.free = nil
@@ -102,9 +112,9 @@ func (sh *Shard) Close() {
 func (sh *Shard) Get(key []byte) ([]byte, time.Duration, bool) {
 	v, exp, ok := sh.lookup(key)
 	if ok {
-		sh.n.hits.Add(1)
+		sh.hits++
 	} else {
-		sh.n.misses.Add(1)
+		sh.misses++
 	}
 	return v, exp, ok
 }
