@@ -135,6 +135,14 @@ func (c *Cache) reserve(delta int64) bool {
 	return c.budget.reserve(delta)
 }
 
+// unreserve gives back a reservation that did not take effect, whatever
+// its sign: unlike reserve it never refuses.
+func (c *Cache) unreserve(delta int64) {
+	if c.budget.max != 0 {
+		c.budget.used.Add(-delta)
+	}
+}
+
 // chunkAt returns the chunk a handle names.
 func (c *Cache) chunkAt(h handle) chunk { return chunk{c.ar.seg(h.id()).mem, h.off()} }
 

@@ -235,7 +235,7 @@ func (sh *Shard) Commit() error {
 				return s, false
 			})
 			if loaded {
-				c.reserve(-entry)
+				c.unreserve(entry)
 				continue
 			}
 			sh.n.items.Add(1)
@@ -276,7 +276,7 @@ func (sh *Shard) Commit() error {
 			sh.n.bytes.Add(entry - oldEntry)
 			return nil
 		}
-		c.reserve(oldEntry - entry)
+		c.unreserve(entry - oldEntry)
 	}
 }
 
