@@ -55,11 +55,12 @@ func (g *guest) report(name, detail string, err error) {
 	g.rep.pass(name, detail)
 }
 
-// startServer starts `corekv --pin-cores` under v and waits until GET /
-// answers.
-func startServer(v vmtest.Variant, port int) (*serverproc.Process, error) {
+// startServer starts `corekv --pin-cores` under v, with extra flags, and
+// waits until GET / answers.
+func startServer(v vmtest.Variant, port int, extra ...string) (*serverproc.Process, error) {
+	args := append([]string{"--pin-cores", "--port", strconv.Itoa(port)}, extra...)
 	return serverproc.Start(context.Background(), serverproc.Config{
-		Cmd:         command(context.Background(), v, "--pin-cores", "--port", strconv.Itoa(port)),
+		Cmd:         command(context.Background(), v, args...),
 		Addr:        "127.0.0.1:" + strconv.Itoa(port),
 		Ready:       90 * time.Second,
 		Poll:        200 * time.Millisecond,
