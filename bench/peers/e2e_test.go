@@ -45,8 +45,8 @@ func TestMemoryEndToEnd(t *testing.T) {
 		t.Fatalf("%d results, want 3 workloads x 3 servers", len(rs))
 	}
 	for _, r := range rs {
-		if r.stored != newDataset(fixedSize(r.w.size)).bytes(r.w.keys) || r.notStored != 0 || r.items != int64(r.w.keys) {
-			t.Errorf("%s on %s: stored %d B, %d refused, holds %d keys of %d", r.w.id, r.server, r.stored, r.notStored, r.items, r.w.keys)
+		if r.stored != newDataset(fixedSize(r.w.size)).bytes(r.w.keys) || r.notStored != 0 || r.end.items != int64(r.w.keys) || r.end.evictions != 0 {
+			t.Errorf("%s on %s: stored %d B, %d refused, holds %d keys of %d, evicted %d", r.w.id, r.server, r.stored, r.notStored, r.end.items, r.w.keys, r.end.evictions)
 		}
 		if r.peakRatio() < 1 || r.mem.Current > r.mem.Peak || r.base.Current <= 0 {
 			t.Errorf("%s on %s: base %d, peak %d, end %d B for %d stored", r.w.id, r.server, r.base.Current, r.mem.Peak, r.mem.Current, r.stored)
@@ -84,8 +84,11 @@ func TestHitratioEndToEnd(t *testing.T) {
 		if r.server != corekv && r.notStored != 0 {
 			t.Errorf("%s refused %d SETs, want eviction instead", r.server, r.notStored)
 		}
-		if r.items <= 0 || r.items >= int64(h.Keys) {
-			t.Errorf("%s holds %d keys at the end, want some of the %d, not all", r.server, r.items, h.Keys)
+		if r.end.items <= 0 || r.end.items >= int64(h.Keys) {
+			t.Errorf("%s holds %d keys at the end, want some of the %d, not all", r.server, r.end.items, h.Keys)
+		}
+		if r.server != corekv && (!r.end.hasEvictions || r.end.evictions <= 0) {
+			t.Errorf("%s reports %d evictions (counted: %v), want some", r.server, r.end.evictions, r.end.hasEvictions)
 		}
 	}
 	if err := h.write(e, set, b, rs); err != nil {

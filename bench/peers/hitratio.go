@@ -51,9 +51,9 @@ type hrResult struct {
 	// Over the counted requests (after the warm-up):
 	counted   int
 	hits      int
-	sets      int   // SETs after a miss
-	notStored int   // of those, refused (memcached out of memory, Redis -OOM, corekv 507)
-	items     int64 // keys the server holds at the end, in its own count
+	sets      int      // SETs after a miss
+	notStored int      // of those, refused (memcached out of memory, Redis -OOM, corekv 507)
+	end       counters // the server's own account at the end
 	mem       peers.Memory
 	took      time.Duration
 }
@@ -116,7 +116,7 @@ func (h *hitratioCmd) measure(e *env, ds *dataset, b budget, alpha float64, name
 		return r, err
 	}
 	r.took = time.Since(start)
-	if r.items, err = srv.items(e.ctx); err != nil {
+	if r.end, err = srv.counters(e.ctx); err != nil {
 		return r, err
 	}
 	r.mem, err = srv.Memory()

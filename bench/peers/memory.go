@@ -71,7 +71,7 @@ type memResult struct {
 	mem       peers.Memory // after the fill
 	took      time.Duration
 	notStored int
-	items     int64 // keys the server holds at the end, in its own count
+	end       counters // the server's own account at the end
 }
 
 func (r memResult) peakRatio() float64 { return float64(r.mem.Peak) / float64(r.stored) }
@@ -136,7 +136,7 @@ func (m *memoryCmd) measure(e *env, w fillWorkload, name string) (memResult, err
 		return r, fmt.Errorf("%d writes not stored with no memory limit", r.notStored)
 	}
 	r.stored = ds.bytes(w.keys)
-	if r.items, err = srv.items(e.ctx); err != nil {
+	if r.end, err = srv.counters(e.ctx); err != nil {
 		return r, err
 	}
 	return r, m.check(conn, ds, w)

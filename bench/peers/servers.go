@@ -58,7 +58,7 @@ func (e *env) launch(ctx context.Context, name string, b budget) (*running, erro
 	case corekv:
 		cfg.Bin, proto = e.corekvBin, &kvproto.HTTP{Host: addr}
 		cfg.Args, err = peers.CorekvArgs(addr, b.bytes, strings.Fields(e.CorekvArgs)...)
-		how = fmt.Sprintf("--max-memory %d (bytes of keys + values)", b.bytes)
+		how = strings.TrimSpace(fmt.Sprintf("--max-memory %d %s", b.bytes, e.CorekvArgs)) + " (what it counts: corekv --help)"
 	case memcached:
 		mib := int64(unlimitedMemcachedMiB)
 		if b.bytes > 0 {

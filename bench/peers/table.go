@@ -73,10 +73,10 @@ func (h *hitratioCmd) write(e *env, set int64, b budget, rs []hrResult) error {
 	fmt.Fprintf(out, "streams: %s requests each, the first %s not counted; seed %d\n\n",
 		thousands(int64(h.Requests)), thousands(int64(h.Warmup)), h.Seed)
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "alpha\tserver\tcounted\thits\thit ratio\tSETs\tnot stored\tkeys held\tpeak RSS MiB\tend RSS MiB\ttook s\t")
+	fmt.Fprintln(tw, "alpha\tserver\tcounted\thits\thit ratio\tSETs\tnot stored\tkeys held\tevictions\tpeak RSS MiB\tend RSS MiB\ttook s\t")
 	for _, r := range rs {
-		fmt.Fprintf(tw, "%v\t%s\t%d\t%d\t%.4f\t%d\t%d\t%d\t%.1f\t%.1f\t%.1f\t\n", r.alpha, r.server, r.counted, r.hits, r.ratio(),
-			r.sets, r.notStored, r.items, mib(r.mem.Peak), mib(r.mem.Current), r.took.Seconds())
+		fmt.Fprintf(tw, "%v\t%s\t%d\t%d\t%.4f\t%d\t%d\t%d\t%s\t%.1f\t%.1f\t%.1f\t\n", r.alpha, r.server, r.counted, r.hits, r.ratio(),
+			r.sets, r.notStored, r.end.items, r.end.evictionsText(), mib(r.mem.Peak), mib(r.mem.Current), r.took.Seconds())
 	}
 	if err := tw.Flush(); err != nil {
 		return err
