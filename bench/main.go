@@ -34,6 +34,7 @@ type cli struct {
 
 	ServerCPUs string `name:"server-cpus" placeholder:"LIST" help:"CPUs the server runs on (taskset -c, cpulist syntax). Default: the upper half of the allowed cores (CPU 1 on a 2-CPU machine)."`
 	ClientCPUs string `name:"client-cpus" placeholder:"LIST" help:"CPUs bench itself runs on (all its threads; GOMAXPROCS follows). Default: the lower half of the allowed cores (CPU 0 on a 2-CPU machine)."`
+	ConnCPUs   string `name:"conn-cpus" placeholder:"LIST" help:"Pin each connection's traffic to a CPU: the connections are dealt round-robin over these CPUs (a subset of --client-cpus), one load thread pinned to each. Over loopback each SYN is then processed on its connection's CPU, so corekv --steer=cpu can be compared with --steer=hash. Default: one load thread, unpinned within --client-cpus."`
 
 	Repeat      int           `default:"5" help:"Rounds per configuration, interleaved, each on a fresh server."`
 	Warmup      time.Duration `default:"1s" help:"Closed-loop warm-up before each round's timed steps."`

@@ -37,6 +37,9 @@ func run(ctx context.Context, c *cli, stdout, stderr io.Writer) error {
 	if cfg.ClientCPUs, cfg.ServerCPUs, err = c.placement(logf); err != nil {
 		return err
 	}
+	if cfg.Load.ConnCPUs, err = c.connCPUs(cfg.ClientCPUs); err != nil {
+		return err
+	}
 	if cpu, shared := overlap(cfg.ClientCPUs, cfg.ServerCPUs); shared {
 		// A polling client would take the CPU from the server.
 		logf("warning: client and server share CPU %d: they compete for it, and the server's figures suffer; the client blocks instead of polling", cpu)
@@ -194,6 +197,26 @@ func (c *cli) placement(logf func(string, ...any)) (client, srv []int, err error
 		}
 	}
 	return client, srv, nil
+}
+
+// connCPUs parses --conn-cpus, which must lie within the client's CPUs.
+func (c *cli) connCPUs(client []int) ([]int, error) {
+	if c.ConnCPUs == "" {
+		return nil, nil
+	}
+	cpus, err := topology.ParseCPUList(c.ConnCPUs)
+	if err != nil {
+		return nil, fmt.Errorf("--conn-cpus: %w", err)
+	}
+	for _, cpu := range cpus {
+		if !slices.Contains(client, cpu) {
+			return nil, fmt.Errorf("--conn-cpus: CPU %d is not among the client's CPUs %s (--client-cpus)", cpu, topology.FormatCPUList(client))
+		}
+	}
+	if len(cpus) == 0 {
+		return nil, errors.New("--conn-cpus: empty CPU list")
+	}
+	return cpus, nil
 }
 
 // overlap returns a CPU in both sets and true, or false if they share none.

@@ -18,7 +18,7 @@ func runH1(ctx context.Context, cfg Config, w *workload.Workload, step Step, see
 		return nil, err
 	}
 	defer l.close()
-	start := time.Now().Add(startDelay)
+	start := startTime(cfg)
 	if step.Rate > 0 {
 		plan := schedule.Plan{Start: start, Rate: step.Rate, Duration: step.Duration, Lanes: len(l.conns)}
 		l.runOpen(ctx, plan, start.Add(step.Duration+cfg.Timeout))

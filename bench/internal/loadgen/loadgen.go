@@ -48,6 +48,17 @@ type Config struct {
 	// of busy-polling its CPU: for a client that shares CPUs with the
 	// server. See Result.Busy.
 	Block bool
+	// ConnCPUs, if set, pins each connection's traffic to a CPU: the
+	// connections are dealt round-robin over these CPUs, each CPU's share
+	// served by an event loop of its own on a thread pinned to it (and the
+	// rate split in proportion). Over loopback the kernel then processes
+	// each connection's SYN on its CPU, so a server steering connections
+	// by CPU (corekv --steer=cpu) can be compared with one that hashes.
+	// Empty: one loop on the calling thread. Result.Busy is then the
+	// busiest loop's.
+	ConnCPUs []int
+
+	start time.Time // a pinned loop's first intended send; zero: now + startDelay
 }
 
 // WithDefaults returns c with every zero field set to its default.
@@ -88,8 +99,17 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%s %d: want at least 1", f.name, f.v))
 		}
 	}
+	for _, cpu := range c.ConnCPUs {
+		if cpu < 0 || cpu >= maxCPU {
+			errs = append(errs, fmt.Errorf("connection CPU %d: want 0 to %d", cpu, maxCPU-1))
+		}
+	}
 	return errors.Join(errs...)
 }
+
+// maxCPU bounds the CPU ids of Config.ConnCPUs, as the kernel's CPU set
+// of sched_setaffinity does for the calling process.
+const maxCPU = 1024
 
 // Step is one timed run.
 type Step struct {

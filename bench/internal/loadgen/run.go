@@ -39,6 +39,14 @@ func Run(ctx context.Context, cfg Config, w *workload.Workload, step Step, seed 
 	if step.Duration <= 0 {
 		return nil, fmt.Errorf("step duration %v: want above 0", step.Duration)
 	}
+	if len(cfg.ConnCPUs) > 0 {
+		return runPinned(ctx, cfg, w, step, seed)
+	}
+	return runOne(ctx, cfg, w, step, seed)
+}
+
+// runOne runs a step from one event loop on the calling thread.
+func runOne(ctx context.Context, cfg Config, w *workload.Workload, step Step, seed uint64) (*Result, error) {
 	var res *Result
 	var err error
 	if cfg.Proto == H2C {
@@ -50,6 +58,15 @@ func Run(ctx context.Context, cfg Config, w *workload.Workload, step Step, seed 
 		return nil, fmt.Errorf("connect to %s over %s: %w", cfg.Addr, cfg.Proto, err)
 	}
 	return res, nil
+}
+
+// startTime returns the first intended send of a step: cfg.start if set,
+// else startDelay from now.
+func startTime(cfg Config) time.Time {
+	if !cfg.start.IsZero() {
+		return cfg.start
+	}
+	return time.Now().Add(startDelay)
 }
 
 // Preload writes every key of w once (its next version), closed loop over
