@@ -2,6 +2,7 @@ package http2
 
 import (
 	"encoding/binary"
+	"slices"
 	"time"
 
 	xhttp2 "golang.org/x/net/http2"
@@ -36,7 +37,7 @@ type Conn struct {
 	recvWindow   int64
 	recvUnacked  int64
 	bodyBuffered int // request body bytes held by open streams
-	blockedBytes int // copied response bytes waiting for flow control
+	blockedBytes int // answer bytes not sent yet
 
 	hb     block  // the header block in progress
 	contID uint32 // stream of an unfinished header block, else 0
@@ -44,8 +45,10 @@ type Conn struct {
 	junk       int // frames without a request this second
 	junkSince  time.Time
 	lastActive time.Time
-	resets     [recentResets]uint32
+	resets     [recentIDs]uint32 // streams we reset lately
 	resetNext  int
+	closed     [recentIDs]uint32 // streams closed lately
+	closedNext int
 
 	req Request
 	res Response
@@ -340,7 +343,7 @@ func (c *Conn) connError(code xhttp2.ErrCode, reason string) {
 func (c *Conn) rst(id uint32, code xhttp2.ErrCode) {
 	c.srv.fr.WriteRSTStream(id, code)
 	c.resets[c.resetNext] = id
-	c.resetNext = (c.resetNext + 1) % recentResets
+	c.resetNext = (c.resetNext + 1) % recentIDs
 	if s := c.stream(id); s != nil {
 		c.close(s)
 	}
@@ -348,14 +351,11 @@ func (c *Conn) rst(id uint32, code xhttp2.ErrCode) {
 
 // resetByUs reports whether we reset stream id lately: its late frames are
 // ignored.
-func (c *Conn) resetByUs(id uint32) bool {
-	for _, r := range c.resets {
-		if r == id {
-			return true
-		}
-	}
-	return false
-}
+func (c *Conn) resetByUs(id uint32) bool { return slices.Contains(c.resets[:], id) }
+
+// closedLately reports whether stream id was open lately. HEADERS on it is
+// a STREAM_CLOSED error; on a lower ID never used, a PROTOCOL_ERROR.
+func (c *Conn) closedLately(id uint32) bool { return slices.Contains(c.closed[:], id) }
 
 // Shutdown starts a graceful drain: GOAWAY(NO_ERROR) with the last stream
 // accepted; the open streams are answered and the connection is Done once

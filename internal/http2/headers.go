@@ -55,8 +55,11 @@ func (c *Conn) headers(id uint32, flags xhttp2.Flags, p []byte) {
 		if s != nil && !s.early {
 			c.rst(id, xhttp2.ErrCodeStreamClosed)
 		}
-	default:
+	case c.closedLately(id):
 		c.connError(xhttp2.ErrCodeStreamClosed, "HEADERS on a closed stream")
+		return
+	default:
+		c.connError(xhttp2.ErrCodeProtocol, "stream ID lower than a previous one")
 		return
 	}
 	if c.hb.s != nil && flags.Has(xhttp2.FlagHeadersPriority) && dep == id {

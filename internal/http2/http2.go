@@ -36,7 +36,7 @@ const (
 	maxFrameSize = 16384   // the largest frame read, and sent
 	connWindow   = 1 << 20 // the receive window of a connection
 	batchLimit   = 256 << 10
-	recentResets = 32 // streams reset by us whose late frames are ignored
+	recentIDs    = 32 // closed and reset streams remembered
 )
 
 // Config configures a Server. Zero fields mean their defaults.

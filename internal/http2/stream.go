@@ -86,12 +86,12 @@ func (c *Conn) close(s *stream) {
 	copy(c.streams[i:], c.streams[i+1:])
 	c.streams[len(c.streams)-1] = nil
 	c.streams = c.streams[:len(c.streams)-1]
+	c.closed[c.closedNext] = s.id
+	c.closedNext = (c.closedNext + 1) % recentIDs
 	if s.state == stateOpen {
 		c.bodyBuffered -= len(s.body)
 	}
-	if s.owned {
-		c.blockedBytes -= len(s.pending)
-	}
+	c.blockedBytes -= len(s.pending)
 	s.pending = nil
 	s.method, s.path, s.authority = "", "", ""
 	if cap(s.body) > 64<<10 {
@@ -244,6 +244,7 @@ func (c *Conn) respond(s *stream, res *Response) {
 	c.writeHeaders(s.id, res, len(body) == 0)
 	s.pending = body
 	s.owned = false
+	c.blockedBytes += len(body)
 	if c.send(s) {
 		c.finish(s)
 	}
@@ -259,9 +260,7 @@ func (c *Conn) send(s *stream) bool {
 		}
 		chunk := s.pending[:n]
 		s.pending = s.pending[n:]
-		if s.owned {
-			c.blockedBytes -= int(n)
-		}
+		c.blockedBytes -= int(n)
 		s.sendWindow -= n
 		c.sendWindow -= n
 		b := c.out.Buffer()
@@ -280,17 +279,12 @@ func endIf(end bool) xhttp2.Flags {
 }
 
 // pump sends the answers that flow control held back and answers the
-// requests that waited for them, round-robin, within one batch.
+// requests that waited for them, within one batch.
 func (c *Conn) pump() {
-	if c.done || len(c.streams) == 0 {
-		return
-	}
-	for progress := true; progress && c.out.Len() < batchLimit; {
+	for progress := true; progress; {
 		progress = false
-		n := len(c.streams)
-		start := c.next % n
-		for i := 0; i < n && i < len(c.streams) && c.out.Len() < batchLimit; i++ {
-			s := c.streams[(start+i)%len(c.streams)]
+		for i := 0; i < len(c.streams) && !c.done && c.out.Len() < batchLimit; {
+			s := c.streams[i]
 			switch {
 			case s.deferred && c.blockedBytes <= c.cfg.MaxBlocked:
 				c.answer(s)
@@ -303,8 +297,10 @@ func (c *Conn) pump() {
 			case s.state == stateOpen && s.recvUnacked > 0:
 				c.creditStream(s)
 			}
+			if i < len(c.streams) && c.streams[i] == s {
+				i++
+			}
 		}
-		c.next = start + 1
 	}
 	c.finishIfIdle()
 }
@@ -319,7 +315,6 @@ func (c *Conn) retain() {
 		if len(s.pending) > 0 && !s.owned {
 			s.pending = bytes.Clone(s.pending)
 			s.owned = true
-			c.blockedBytes += len(s.pending)
 		}
 	}
 }
