@@ -196,15 +196,13 @@ func (c *Conn) control(f []byte) {
 	case *xhttp2.SettingsFrame:
 		c.settings(fr)
 	case *xhttp2.PingFrame:
-		c.calm()
-		if !fr.IsAck() {
+		if c.calm() && !fr.IsAck() {
 			c.srv.fr.WritePing(true, fr.Data)
 		}
 	case *xhttp2.RSTStreamFrame:
 		c.rstStream(fr.StreamID)
 	case *xhttp2.PriorityFrame:
-		c.calm()
-		if fr.StreamDep == fr.StreamID {
+		if c.calm() && fr.StreamDep == fr.StreamID {
 			c.rst(fr.StreamID, xhttp2.ErrCodeProtocol)
 		}
 	case *xhttp2.GoAwayFrame:
@@ -232,8 +230,8 @@ func (c *Conn) settings(f *xhttp2.SettingsFrame) {
 	if f.IsAck() {
 		return
 	}
-	if c.settingsIn {
-		c.calm()
+	if c.settingsIn && !c.calm() {
+		return
 	}
 	c.settingsIn = true
 	for i := 0; i < f.NumSettings(); i++ {
@@ -306,7 +304,9 @@ func (c *Conn) rstStream(id uint32) {
 		c.connError(xhttp2.ErrCodeProtocol, "RST_STREAM on an idle stream")
 		return
 	}
-	c.calm()
+	if !c.calm() {
+		return
+	}
 	if s := c.stream(id); s != nil {
 		c.srv.stats.resets.Add(1)
 		c.close(s)
@@ -314,15 +314,18 @@ func (c *Conn) rstStream(id uint32) {
 }
 
 // calm counts a frame that carries no request, and closes the connection
-// with ENHANCE_YOUR_CALM once there are too many in a second.
-func (c *Conn) calm() {
+// with ENHANCE_YOUR_CALM once there are too many in a second. It reports
+// whether the connection carries on.
+func (c *Conn) calm() bool {
 	now := c.srv.now
 	if now.Sub(c.junkSince) >= time.Second {
 		c.junk, c.junkSince = 0, now
 	}
 	if c.junk++; c.junk > c.cfg.MaxControlRate {
 		c.connError(xhttp2.ErrCodeEnhanceYourCalm, "too many frames without requests")
+		return false
 	}
+	return true
 }
 
 // connError ends the connection with GOAWAY.

@@ -98,8 +98,8 @@ func (c *Conn) continuation(id uint32, flags xhttp2.Flags, p []byte) {
 		c.connError(xhttp2.ErrCodeProtocol, "unexpected CONTINUATION")
 		return
 	}
-	if len(p) == 0 {
-		c.calm()
+	if len(p) == 0 && !c.calm() {
+		return
 	}
 	if c.hb.wire += len(p) + 9; c.hb.wire > 2*c.cfg.MaxHeaderListSize {
 		c.connError(xhttp2.ErrCodeEnhanceYourCalm, "header block too large")

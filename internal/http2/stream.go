@@ -52,8 +52,9 @@ func (c *Conn) open(id uint32) *stream {
 	}
 	if len(c.streams) >= int(c.cfg.MaxConcurrentStreams) || c.cfg.Acquire != nil && !c.cfg.Acquire() {
 		c.srv.stats.refused.Add(1)
-		c.calm()
-		c.rst(id, xhttp2.ErrCodeRefusedStream)
+		if c.calm() {
+			c.rst(id, xhttp2.ErrCodeRefusedStream)
+		}
 		return nil
 	}
 	c.srv.stats.streams.Add(1)
@@ -125,8 +126,8 @@ func (c *Conn) data(id uint32, flags xhttp2.Flags, p []byte) {
 	}
 	c.recvUnacked += n // the connection is credited whatever becomes of the data
 	end := flags.Has(xhttp2.FlagDataEndStream)
-	if len(p) == 0 && !end {
-		c.calm()
+	if len(p) == 0 && !end && !c.calm() {
+		return
 	}
 	if id > c.maxClientID {
 		c.connError(xhttp2.ErrCodeProtocol, "DATA on an idle stream")
