@@ -3,9 +3,9 @@ package http2
 import (
 	"strconv"
 
+	"golang.org/x/net/http/httpguts"
 	xhttp2 "golang.org/x/net/http2"
 	"golang.org/x/net/http2/hpack"
-	"golang.org/x/net/http/httpguts"
 )
 
 // block is the header block being decoded.

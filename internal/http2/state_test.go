@@ -138,7 +138,9 @@ func TestSettingsFrameErrors(t *testing.T) {
 		{"DATA on stream 0", func(h *harness) { h.cw.WriteData(0, true, []byte("x")) }, xhttp2.ErrCodeProtocol},
 		{"HEADERS on stream 0", func(h *harness) { h.request(0, "GET", "/", true) }, xhttp2.ErrCodeProtocol},
 		{"bad DATA padding", func(h *harness) { h.cw.WriteRawFrame(xhttp2.FrameData, xhttp2.FlagDataPadded, 1, []byte{5, 1}) }, xhttp2.ErrCodeProtocol},
-		{"bad HEADERS padding", func(h *harness) { h.cw.WriteRawFrame(xhttp2.FrameHeaders, xhttp2.FlagHeadersPadded|xhttp2.FlagHeadersEndHeaders, 1, []byte{5, 1}) }, xhttp2.ErrCodeProtocol},
+		{"bad HEADERS padding", func(h *harness) {
+			h.cw.WriteRawFrame(xhttp2.FrameHeaders, xhttp2.FlagHeadersPadded|xhttp2.FlagHeadersEndHeaders, 1, []byte{5, 1})
+		}, xhttp2.ErrCodeProtocol},
 		{"PRIORITY of 4 bytes", func(h *harness) { h.cw.WriteRawFrame(xhttp2.FramePriority, 0, 1, make([]byte, 4)) }, xhttp2.ErrCodeFrameSize},
 	}
 	for _, tc := range tests {
