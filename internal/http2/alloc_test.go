@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	xhttp2 "golang.org/x/net/http2"
+
+	"github.com/corekv/corekv/api"
 )
 
 // TestGetAllocs guards the hot path: a GET hit on an established
@@ -13,10 +15,9 @@ func TestGetAllocs(t *testing.T) {
 	h := newHarness(t, Config{})
 	h.kv.m["key"] = bytes.Repeat([]byte("v"), 100)
 	value := h.kv.m["key"]
-	srv := func(req *Request, res *Response) {
-		res.ContentType, res.Body = "application/octet-stream", value
+	h.srv.cfg.Serve = func(*api.Request) api.Result {
+		return api.Result{Status: 200, ContentType: api.TypeValue, Value: value}
 	}
-	h.srv.cfg.Serve = srv
 	// A batch of 16 GETs of the same key, as one read; the client indexes
 	// :path after the first, as Go's Transport and h2load do.
 	var batch bytes.Buffer
@@ -61,7 +62,7 @@ func BenchmarkGet(b *testing.B) {
 	t := &testing.T{}
 	h := newHarness(t, Config{})
 	value := bytes.Repeat([]byte("v"), 100)
-	h.srv.cfg.Serve = func(req *Request, res *Response) { res.Body = value }
+	h.srv.cfg.Serve = func(*api.Request) api.Result { return api.Result{Status: 200, Value: value} }
 	var batch bytes.Buffer
 	cw := xhttp2.NewFramer(&batch, nil)
 	for i := 0; i < 16; i++ {

@@ -7,6 +7,8 @@ import (
 
 	xhttp2 "golang.org/x/net/http2"
 	"golang.org/x/net/http2/hpack"
+
+	"github.com/corekv/corekv/api"
 )
 
 // Preface is the client connection preface (RFC 9113, section 3.4).
@@ -50,8 +52,8 @@ type Conn struct {
 	closed     [recentIDs]uint32 // streams closed lately
 	closedNext int
 
-	req Request
-	res Response
+	req  api.Request
+	reqBody streamBody
 }
 
 // NewConn returns a connection that expects the client preface first.
@@ -411,7 +413,7 @@ func (c *Conn) Expire(now time.Time, out Sink) {
 	for i := 0; i < len(c.streams); {
 		s := c.streams[i]
 		if s.state == stateOpen && !now.Before(s.started.Add(c.cfg.ReadTimeout)) {
-			c.refuse(s, 408, "request not complete within the read timeout")
+			c.refuse(s, errTimeout)
 			continue // s is gone from c.streams
 		}
 		i++

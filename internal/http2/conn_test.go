@@ -1,10 +1,13 @@
 package http2
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
 	xhttp2 "golang.org/x/net/http2"
+
+	"github.com/corekv/corekv/api"
 )
 
 func TestGet(t *testing.T) {
@@ -14,7 +17,7 @@ func TestGet(t *testing.T) {
 		r.fields["content-type"] != "application/octet-stream" || r.fields["date"] != "Sun, 09 Sep 2001 01:46:40 GMT" {
 		t.Fatalf("GET /get/k = %+v", r)
 	}
-	if r := h.get(3, "/get/nope"); r.status != "404" || r.body != "no such key\n" {
+	if r := h.get(3, "/get/nope"); r.status != "404" || r.body != api.ErrNoKey.Msg+"\n" {
 		t.Fatalf("GET /get/nope = %+v", r)
 	}
 	h.request(5, "HEAD", "/get/k", true)
@@ -34,19 +37,32 @@ func TestGet(t *testing.T) {
 }
 
 func TestResponseFields(t *testing.T) {
+	long := strings.Repeat("x", 40000)
 	tests := []struct {
 		name string
-		res  Response
+		res  api.Result
 		want response
 	}{
-		{"405", Response{Status: 405, Allow: "GET, HEAD"}, response{status: "405", fields: map[string]string{"allow": "GET, HEAD", "content-length": "0"}}},
-		{"507", Response{Status: 507, ContentType: textPlain, Body: []byte("full\n")}, response{status: "507", body: "full\n", fields: map[string]string{"content-type": textPlain, "content-length": "5"}}},
-		{"max-age", Response{Body: []byte("v"), MaxAge: 30, MaxAgeSet: true}, response{status: "200", body: "v", fields: map[string]string{"cache-control": "max-age=30", "content-length": "1"}}},
-		{"long value", Response{Body: []byte(strings.Repeat("x", 40000))}, response{status: "200", body: strings.Repeat("x", 40000), fields: map[string]string{"content-length": "40000"}}},
+		{"405", func() api.Result { r := api.Refusal(api.ErrMethod); r.Allow = "GET, HEAD"; return r }(),
+			response{status: "405", body: "method not allowed\n", fields: map[string]string{"allow": "GET, HEAD", "content-length": "19", "content-type": api.TypeText}}},
+		{"507", api.Refusal(api.ErrStoreFull),
+			response{status: "507", body: api.ErrStoreFull.Msg + "\n", fields: map[string]string{"content-type": api.TypeText, "content-length": fmt.Sprint(len(api.ErrStoreFull.Msg) + 1)}}},
+		{"text", api.Result{Status: 200, ContentType: api.TypeText, Text: api.Hello},
+			response{status: "200", body: api.Hello, fields: map[string]string{"content-type": api.TypeText, "content-length": fmt.Sprint(len(api.Hello))}}},
+		{"long value", api.Result{Status: 200, Value: []byte(long)},
+			response{status: "200", body: long, fields: map[string]string{"content-length": "40000"}}},
+		{"empty value", api.Result{Status: 200, ContentType: api.TypeValue, Value: []byte{}},
+			response{status: "200", fields: map[string]string{"content-length": "0", "content-type": api.TypeValue}}},
+		{"head", api.Result{Status: 200, Value: []byte("abc"), Head: true},
+			response{status: "200", fields: map[string]string{"content-length": "3"}}},
+		{"204", api.Result{Status: 204},
+			response{status: "204", fields: map[string]string{}}},
+		{"other status", api.Refusal(api.ErrKeyTooLong),
+			response{status: "414", body: "key too long\n", fields: map[string]string{"content-type": api.TypeText, "content-length": "13"}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			h := newHarness(t, Config{Serve: func(_ *Request, res *Response) { *res = tc.res }})
+			h := newHarness(t, Config{Serve: func(*api.Request) api.Result { return tc.res }})
 			h.srv.SetTime(h.now, nil)
 			h.request(1, "GET", "/", true)
 			h.feed()

@@ -1,18 +1,18 @@
 package http2
 
 import (
+	"net/http"
 	"strconv"
 
 	xhttp2 "golang.org/x/net/http2"
-)
 
-const textPlain = "text/plain; charset=utf-8"
+	"github.com/corekv/corekv/api"
+)
 
 // Static table indexes (RFC 7541, appendix A) of the fields answers use.
 const (
 	idxStatus        = 8
 	idxAllow         = 22
-	idxCacheControl  = 24
 	idxContentLength = 28
 	idxContentType   = 31
 	idxDate          = 33
@@ -27,7 +27,7 @@ func appendFrameHeader(b []byte, n int, t xhttp2.FrameType, f xhttp2.Flags, id u
 // writeHeaders appends a response's HEADERS frame. The header block is
 // encoded from the static table, without the dynamic table, so that it
 // needs no state shared with the peer.
-func (c *Conn) writeHeaders(id uint32, res *Response, end bool) {
+func (c *Conn) writeHeaders(id uint32, res *api.Result, end bool) {
 	b := c.out.Buffer()
 	start := len(*b)
 	flags := xhttp2.FlagHeadersEndHeaders
@@ -39,16 +39,12 @@ func (c *Conn) writeHeaders(id uint32, res *Response, end bool) {
 	if res.ContentType != "" {
 		h = appendField(h, idxContentType, res.ContentType)
 	}
-	if res.Status != 204 && res.Status != 304 {
+	if res.Status != http.StatusNoContent && res.Status != http.StatusNotModified {
 		h = appendIndex(h, idxContentLength)
-		h = appendUint(h, uint64(len(res.Body)))
+		h = appendUint(h, uint64(res.Len()))
 	}
 	if res.Allow != "" {
 		h = appendField(h, idxAllow, res.Allow)
-	}
-	if res.MaxAgeSet {
-		h = appendIndex(h, idxCacheControl)
-		h = appendMaxAge(h, res.MaxAge)
 	}
 	if len(c.srv.date) > 0 {
 		h = appendIndex(h, idxDate)
@@ -102,14 +98,6 @@ func appendString(b, v []byte) []byte {
 func appendUint(b []byte, v uint64) []byte {
 	var d [20]byte
 	s := strconv.AppendUint(d[:0], v, 10)
-	b = append(b, byte(len(s)))
-	return append(b, s...)
-}
-
-// appendMaxAge appends "max-age=N" as a string literal.
-func appendMaxAge(b []byte, age int64) []byte {
-	var d [32]byte
-	s := strconv.AppendInt(append(d[:0], "max-age="...), max(age, 0), 10)
 	b = append(b, byte(len(s)))
 	return append(b, s...)
 }

@@ -10,6 +10,8 @@ import (
 
 	xhttp2 "golang.org/x/net/http2"
 	"golang.org/x/net/http2/hpack"
+
+	"github.com/corekv/corekv/api"
 )
 
 // testSink is a Sink that copies referenced values when they are added, and
@@ -29,29 +31,33 @@ type kv struct {
 	served int
 }
 
-func (k *kv) serve(req *Request, res *Response) {
+func (k *kv) serve(req *api.Request) api.Result {
 	k.served++
-	key, isGet := strings.CutPrefix(req.Path, "/get/")
+	key, isGet := strings.CutPrefix(req.Target, "/get/")
 	if !isGet {
-		key, _ = strings.CutPrefix(req.Path, "/store/")
+		key, _ = strings.CutPrefix(req.Target, "/store/")
 	}
 	switch {
 	case isGet && (req.Method == "GET" || req.Method == "HEAD"):
 		v, ok := k.m[key]
 		if !ok {
-			res.Status, res.ContentType, res.Body = 404, textPlain, []byte("no such key\n")
-			return
+			return api.Refusal(api.ErrNoKey)
 		}
-		res.ContentType, res.Body, res.Head = "application/octet-stream", v, req.Method == "HEAD"
+		return api.Result{Status: 200, ContentType: api.TypeValue, Value: v, Head: req.Method == "HEAD"}
 	case !isGet && (req.Method == "POST" || req.Method == "PUT"):
-		k.m[key] = bytes.Clone(req.Body)
-		res.ContentType, res.Body = textPlain, []byte("OK\n")
+		v, err := req.Body.Value(1 << 20)
+		if err != nil {
+			return api.Refusal(api.ErrValueTooLarge)
+		}
+		k.m[key] = v
+		return api.Result{Status: 200, ContentType: api.TypeText, Text: api.Stored}
 	case !isGet && req.Method == "DELETE":
 		delete(k.m, key)
-		res.Status = 204
-	default:
-		res.Status, res.Allow = 405, "GET, HEAD"
+		return api.Result{Status: 204}
 	}
+	res := api.Refusal(api.ErrMethod)
+	res.Allow = "GET, HEAD"
+	return res
 }
 
 // harness drives a Conn with x/net's Framer as the client.

@@ -6,6 +6,8 @@ import (
 	"golang.org/x/net/http/httpguts"
 	xhttp2 "golang.org/x/net/http2"
 	"golang.org/x/net/http2/hpack"
+
+	"github.com/corekv/corekv/api"
 )
 
 // block is the header block being decoded.
@@ -139,14 +141,14 @@ func (c *Conn) endBlock() {
 	case b.trailers:
 		c.complete(s)
 	case b.tooBig:
-		c.refuseWhole(s, b.end, 431, "request header fields too large")
+		c.refuseWhole(s, b.end, errHeadersTooLarge)
 	case !b.valid():
 		c.rst(s.id, xhttp2.ErrCodeProtocol)
 	default:
 		s.method, s.path, s.authority, s.contentLength = b.method, b.path, b.authority, b.length
 		switch {
 		case s.contentLength > int64(c.cfg.MaxBodySize):
-			c.refuseWhole(s, b.end, 413, "value too large")
+			c.refuseWhole(s, b.end, api.ErrValueTooLarge)
 		case b.end:
 			c.complete(s)
 		}
@@ -155,11 +157,11 @@ func (c *Conn) endBlock() {
 
 // refuseWhole answers a stream early; a stream that ended with its
 // headers is answered as a complete request.
-func (c *Conn) refuseWhole(s *stream, end bool, status int, msg string) {
+func (c *Conn) refuseWhole(s *stream, end bool, p *api.Problem) {
 	if end {
 		s.state = stateHalfClosed
 	}
-	c.refuse(s, status, msg)
+	c.refuse(s, p)
 }
 
 // valid reports whether a request's pseudo-headers are complete.

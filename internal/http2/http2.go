@@ -7,17 +7,21 @@
 // its header alone) and checked with golang.org/x/net/http2's Framer; header
 // blocks are decoded with x/net's hpack, one decoder per connection, and
 // responses are encoded by hand from the static table. A request is answered
-// when its stream ends, through Config.Serve; DATA frames reference the
-// response body without copying it, and only what flow control holds back
-// past the end of a Feed is copied.
+// when its stream ends, through Config.Serve with the API's protocol-neutral
+// request and result; DATA frames reference a stored value without copying
+// it, and only what flow control holds back past the end of a Feed is
+// copied.
 package http2
 
 import (
 	"bytes"
+	"net/http"
 	"sync/atomic"
 	"time"
 
 	xhttp2 "golang.org/x/net/http2"
+
+	"github.com/corekv/corekv/api"
 )
 
 // Defaults.
@@ -41,9 +45,12 @@ const (
 
 // Config configures a Server. Zero fields mean their defaults.
 type Config struct {
-	// Serve answers one request, at the end of its stream, by filling in
-	// res. It runs on the caller of Feed. Required.
-	Serve func(req *Request, res *Response)
+	// Serve answers one request, at the end of its stream. It runs on the
+	// caller of Feed; req is valid only until it returns. The Result's
+	// Value may reference stored bytes: it must stay valid and unchanged
+	// until the output of this Feed is written, and what flow control
+	// holds back longer is copied. Required.
+	Serve func(req *api.Request) api.Result
 	// Acquire, if set, takes a concurrency slot for a new stream and
 	// reports whether it got one; a stream without a slot is refused
 	// (RST_STREAM REFUSED_STREAM, which a client may retry). Release gives
@@ -108,34 +115,6 @@ func (c Config) withDefaults() Config {
 		c.IdleTimeout = DefaultIdleTimeout
 	}
 	return c
-}
-
-// Request is a complete request, valid only while Config.Serve runs.
-type Request struct {
-	StreamID  uint32
-	Method    string
-	Path      string // the :path pseudo-header as sent, query included
-	Authority string
-	Body      []byte
-}
-
-// Response is what Config.Serve answers. The zero value answers 200 with
-// no body.
-type Response struct {
-	Status      int
-	ContentType string
-	// Allow is sent as the allow header when not empty (405 answers).
-	Allow string
-	// MaxAge, when MaxAgeSet, is sent as cache-control: max-age=MaxAge.
-	MaxAge    int64
-	MaxAgeSet bool
-	// Body is sent after the headers. It may reference stored bytes: it
-	// must stay valid and unchanged until the output of this Feed is
-	// written; whatever flow control holds back longer is copied.
-	Body []byte
-	// Head answers a HEAD request: content-length is len(Body), and no
-	// body is sent.
-	Head bool
 }
 
 // Sink receives a connection's output for one write: bytes appended to a
@@ -204,6 +183,23 @@ func (s *Server) Stats() Stats {
 		Refused: s.stats.refused.Load(),
 		Errors:  s.stats.errors.Load(),
 	}
+}
+
+// Refusals the connection answers itself.
+var (
+	errHeadersTooLarge = &api.Problem{Status: http.StatusRequestHeaderFieldsTooLarge, Msg: "request header fields too large"}
+	errTimeout         = &api.Problem{Status: http.StatusRequestTimeout, Msg: "request not received in time"}
+)
+
+// streamBody is the body of the request being served.
+type streamBody struct{ b []byte }
+
+// Value returns a copy of the body, which the store takes.
+func (b *streamBody) Value(max int) ([]byte, error) {
+	if len(b.b) > max {
+		return nil, api.ErrValueTooLarge
+	}
+	return bytes.Clone(b.b), nil
 }
 
 // appender is the Framer's writer: it appends to the current output.

@@ -2,9 +2,12 @@ package http2
 
 import (
 	"bytes"
+	"net/http"
 	"time"
 
 	xhttp2 "golang.org/x/net/http2"
+
+	"github.com/corekv/corekv/api"
 )
 
 // Stream states, from the server's side (RFC 9113, section 5.1). A stream
@@ -21,6 +24,7 @@ type stream struct {
 	deferred      bool // complete, waiting for blocked answers to drain
 	early         bool // answered before its request was complete
 	owned         bool // pending is our copy
+	copied        bool // pending is in text: copy it into the output
 	sendWindow    int64
 	recvWindow    int64
 	recvUnacked   int64
@@ -30,6 +34,7 @@ type stream struct {
 	authority     string
 	body          []byte
 	pending       []byte // answer bytes flow control holds back
+	text          []byte // a text answer's body
 }
 
 // stream returns the open stream id, or nil.
@@ -64,7 +69,7 @@ func (c *Conn) open(id uint32) *stream {
 	} else {
 		s = new(stream)
 	}
-	body := s.body[:0]
+	body, text := s.body[:0], s.text[:0]
 	*s = stream{
 		id:            id,
 		sendWindow:    c.peerWindow,
@@ -72,6 +77,7 @@ func (c *Conn) open(id uint32) *stream {
 		contentLength: -1,
 		started:       c.srv.now,
 		body:          body,
+		text:          text,
 	}
 	c.streams = append(c.streams, s)
 	c.lastActive = c.srv.now
@@ -157,7 +163,7 @@ func (c *Conn) body(s *stream, p []byte, n int64, end bool) {
 		c.rst(s.id, xhttp2.ErrCodeProtocol)
 		return
 	case size > int64(c.cfg.MaxBodySize):
-		c.refuse(s, 413, "value too large")
+		c.refuse(s, api.ErrValueTooLarge)
 		return
 	}
 	s.body = append(s.body, p...)
@@ -227,25 +233,34 @@ func (c *Conn) complete(s *stream) {
 // the answer.
 func (c *Conn) answer(s *stream) {
 	s.deferred = false
-	c.req = Request{StreamID: s.id, Method: s.method, Path: s.path, Authority: s.authority, Body: s.body}
-	c.res = Response{}
-	c.cfg.Serve(&c.req, &c.res)
-	c.req.Body = nil
-	c.respond(s, &c.res)
-	c.res.Body = nil
+	c.reqBody.b = s.body
+	c.req = api.Request{Method: s.method, Target: s.path, Body: &c.reqBody}
+	res := c.cfg.Serve(&c.req)
+	c.reqBody.b = nil
+	c.respond(s, &res)
 }
 
 // respond sends a response's headers and as much of its body as the
-// windows allow; the stream closes once all of it is sent.
-func (c *Conn) respond(s *stream, res *Response) {
-	body := res.Body
-	if res.Head || res.Status == 204 || res.Status == 304 {
-		body = nil
+// windows allow; the stream closes once all of it is sent. A value is sent
+// by reference; a text body is copied into the stream, and from there into
+// the output.
+func (c *Conn) respond(s *stream, res *api.Result) {
+	noBody := res.Head || res.Status == http.StatusNoContent || res.Status == http.StatusNotModified
+	c.writeHeaders(s.id, res, noBody || res.Len() == 0)
+	switch {
+	case noBody:
+		s.pending = nil
+	case res.Text == "" && res.Problem == nil:
+		s.pending, s.copied, s.owned = res.Value, false, false
+	default:
+		s.text = append(s.text[:0], res.Text...)
+		if res.Problem != nil {
+			s.text = append(append(s.text, res.Problem.Msg...), '\n')
+		}
+		s.text = append(s.text, res.Value...)
+		s.pending, s.copied, s.owned = s.text, true, true
 	}
-	c.writeHeaders(s.id, res, len(body) == 0)
-	s.pending = body
-	s.owned = false
-	c.blockedBytes += len(body)
+	c.blockedBytes += len(s.pending)
 	if c.send(s) {
 		c.finish(s)
 	}
@@ -266,7 +281,11 @@ func (c *Conn) send(s *stream) bool {
 		c.sendWindow -= n
 		b := c.out.Buffer()
 		*b = appendFrameHeader(*b, int(n), xhttp2.FrameData, endIf(len(s.pending) == 0), s.id)
-		c.out.Value(chunk)
+		if s.copied {
+			*b = append(*b, chunk...) // s.text is reused by the stream's successor
+		} else {
+			c.out.Value(chunk)
+		}
 		c.lastActive = c.srv.now
 	}
 	return true
@@ -320,10 +339,10 @@ func (c *Conn) retain() {
 	}
 }
 
-// refuse answers a stream early with a problem status. A stream whose
-// request is not complete is reset with NO_ERROR once the answer is out
-// (RFC 9113, section 8.1), and the rest of its body is dropped meanwhile.
-func (c *Conn) refuse(s *stream, status int, msg string) {
+// refuse answers a stream early with a problem. A stream whose request is
+// not complete is reset with NO_ERROR once the answer is out (RFC 9113,
+// section 8.1), and the rest of its body is dropped meanwhile.
+func (c *Conn) refuse(s *stream, p *api.Problem) {
 	if s.state == stateOpen {
 		c.bodyBuffered -= len(s.body)
 		s.body = s.body[:0]
@@ -331,9 +350,8 @@ func (c *Conn) refuse(s *stream, status int, msg string) {
 		s.early = true
 	}
 	s.deferred = false
-	c.res = Response{Status: status, ContentType: textPlain, Body: []byte(msg + "\n")}
-	c.respond(s, &c.res)
-	c.res.Body = nil
+	res := api.Refusal(p)
+	c.respond(s, &res)
 }
 
 // finish closes a stream whose answer is all sent.

@@ -13,6 +13,8 @@ import (
 	"testing"
 
 	xhttp2 "golang.org/x/net/http2"
+
+	"github.com/corekv/corekv/api"
 )
 
 // serveTCP drives one Conn per accepted connection the way an event loop
@@ -20,10 +22,10 @@ import (
 func serveTCP(t *testing.T, ln net.Listener, cfg Config) {
 	var mu sync.Mutex // Serve's store is shared by the connections' goroutines
 	serve := cfg.Serve
-	cfg.Serve = func(req *Request, res *Response) {
+	cfg.Serve = func(req *api.Request) api.Result {
 		mu.Lock()
 		defer mu.Unlock()
-		serve(req, res)
+		return serve(req)
 	}
 	for {
 		nc, err := ln.Accept()
