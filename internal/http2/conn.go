@@ -121,8 +121,23 @@ func (c *Conn) Busy() bool {
 		return false
 	}
 	for _, s := range c.streams {
-		if s.deferred && c.blockedBytes <= c.cfg.MaxBlocked ||
+		if s.deferred && c.blockedBytes <= c.cfg.MaxBlocked && (s.slot || c.cfg.Acquire == nil) ||
 			len(s.pending) > 0 && s.sendWindow > 0 && c.sendWindow > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// Waiting reports whether a complete request waits for a concurrency slot
+// (Config.Acquire): the caller should Feed the connection again, with no
+// new input if need be, once slots may have been released.
+func (c *Conn) Waiting() bool {
+	if c.done {
+		return false
+	}
+	for _, s := range c.streams {
+		if s.deferred && !s.slot && c.blockedBytes <= c.cfg.MaxBlocked {
 			return true
 		}
 	}

@@ -17,7 +17,16 @@ func FuzzConn(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, step byte, in []byte) {
 		k := &kv{m: map[string][]byte{"k": []byte("hello")}}
-		cfg := Config{Serve: k.serve, MaxConcurrentStreams: 8, MaxBlocked: 4096, MaxBodySize: 4096, MaxHeaderListSize: 4096, MaxControlRate: 50}
+		slots := 0
+		cfg := Config{Serve: k.serve, MaxConcurrentStreams: 8, MaxBlocked: 4096, MaxBodySize: 4096, MaxHeaderListSize: 4096, MaxControlRate: 50,
+			Acquire: func() bool {
+				if slots >= 4 {
+					return false
+				}
+				slots++
+				return true
+			},
+			Release: func() { slots-- }}
 		srv := NewServer(cfg)
 		c := srv.NewConn()
 		var sink testSink
@@ -39,8 +48,8 @@ func FuzzConn(f *testing.F) {
 			}
 		}
 		c.Expire(srv.now.Add(DefaultIdleTimeout), &sink)
-		if !c.Done() || len(c.streams) != 0 {
-			t.Fatalf("after the idle timeout: done %v, %d streams", c.Done(), len(c.streams))
+		if !c.Done() || len(c.streams) != 0 || slots != 0 {
+			t.Fatalf("after the idle timeout: done %v, %d streams, %d slots held", c.Done(), len(c.streams), slots)
 		}
 	})
 }

@@ -51,10 +51,11 @@ type Config struct {
 	// until the output of this Feed is written, and what flow control
 	// holds back longer is copied. Required.
 	Serve func(req *api.Request) api.Result
-	// Acquire, if set, takes a concurrency slot for a new stream and
-	// reports whether it got one; a stream without a slot is refused
-	// (RST_STREAM REFUSED_STREAM, which a client may retry). Release gives
-	// the slot back when the stream closes. Both or neither.
+	// Acquire, if set, takes a concurrency slot for a stream whose request
+	// is complete and reports whether it got one; Release gives it back
+	// once the stream's answer is all sent (or the stream is reset). A
+	// request without a slot waits, unanswered, while the connection goes
+	// on reading (see Waiting). Both or neither.
 	Acquire func() bool
 	Release func()
 	// MaxConcurrentStreams is the streams one connection may have open,

@@ -26,8 +26,11 @@ func TestConcurrencyLimit(t *testing.T) {
 	}
 }
 
+// TestSlotHook checks that a stream holds a concurrency slot from the end
+// of its request until its answer is sent, and that a request without a
+// slot waits while the connection goes on.
 func TestSlotHook(t *testing.T) {
-	slots, taken, released := 2, 0, 0
+	slots, taken, released := 1, 0, 0
 	cfg := Config{
 		Acquire: func() bool {
 			if taken-released >= slots {
@@ -38,30 +41,44 @@ func TestSlotHook(t *testing.T) {
 		},
 		Release: func() { released++ },
 	}
-	h := newHarness(t, cfg)
-	h.request(1, "POST", "/store/a", false)
-	h.request(3, "POST", "/store/b", false)
-	h.request(5, "GET", "/get/k", true)
+	h := newHarness(t, cfg, xhttp2.Setting{ID: xhttp2.SettingInitialWindowSize, Val: 2})
+	h.request(1, "GET", "/get/k", true) // blocked after 2 bytes: holds the slot
+	h.request(3, "GET", "/get/k", true) // waits for the slot
+	h.request(5, "POST", "/store/a", false)
 	h.feed()
-	h.expectRST(5, xhttp2.ErrCodeRefusedStream)
-	h.cw.WriteData(1, true, []byte("x"))
-	h.feed()
-	h.response(1)
-	if r := h.get(7, "/get/k"); r.body != "hello" {
-		t.Fatalf("GET after a slot freed = %+v", r)
+	h.expect(xhttp2.FrameHeaders)
+	h.readData(1, 2)
+	h.expectNone()
+	if !h.c.Waiting() || taken != 1 {
+		t.Fatalf("Waiting() = %v, %d slots taken; want true, 1", h.c.Waiting(), taken)
 	}
+	h.cw.WriteData(5, false, []byte("body")) // the connection is still read
+	h.cw.WriteWindowUpdate(1, 10)
+	h.feed()
+	if got, end := h.readData(1, 3); got != "llo" || !end {
+		t.Fatalf("stream 1 rest %q", got)
+	}
+	h.expect(xhttp2.FrameHeaders) // stream 3 got the slot
+	h.readData(3, 2)
+	if h.c.Waiting() {
+		t.Fatal("still waiting with the slot taken by stream 3")
+	}
+	// A reset gives the slot back; a connection error gives every slot back.
 	h.cw.WriteRSTStream(3, xhttp2.ErrCodeCancel)
+	h.cw.WriteData(5, true, nil)
+	h.cw.WriteWindowUpdate(5, 10)
 	h.feed()
-	if taken != 3 || released != 3 {
-		t.Fatalf("taken %d, released %d; want 3 and 3", taken, released)
+	if r := h.response(5); r.status != "200" {
+		t.Fatalf("stream 5 = %+v", r)
 	}
-	// A connection error gives every slot back.
-	h.request(9, "POST", "/store/a", false)
+	h.request(7, "GET", "/get/k", true)
 	h.cw.WriteData(0, true, nil)
 	h.feed()
+	h.expect(xhttp2.FrameHeaders)
+	h.readData(7, 2)
 	h.expectGoAway(xhttp2.ErrCodeProtocol)
-	if taken != released {
-		t.Fatalf("after GOAWAY: taken %d, released %d", taken, released)
+	if taken != 4 || released != 4 {
+		t.Fatalf("taken %d, released %d; want 4 and 4", taken, released)
 	}
 }
 

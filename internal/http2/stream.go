@@ -21,7 +21,8 @@ const (
 type stream struct {
 	id            uint32
 	state         uint8
-	deferred      bool // complete, waiting for blocked answers to drain
+	deferred      bool // complete, waiting for a slot or for blocked answers to drain
+	slot          bool // holds a concurrency slot
 	early         bool // answered before its request was complete
 	owned         bool // pending is our copy
 	copied        bool // pending is in text: copy it into the output
@@ -55,7 +56,7 @@ func (c *Conn) open(id uint32) *stream {
 	if c.goingAway {
 		return nil
 	}
-	if len(c.streams) >= int(c.cfg.MaxConcurrentStreams) || c.cfg.Acquire != nil && !c.cfg.Acquire() {
+	if len(c.streams) >= int(c.cfg.MaxConcurrentStreams) {
 		c.srv.stats.refused.Add(1)
 		if c.calm() {
 			c.rst(id, xhttp2.ErrCodeRefusedStream)
@@ -105,7 +106,8 @@ func (c *Conn) close(s *stream) {
 		s.body = nil // don't keep a large body's buffer
 	}
 	c.free = append(c.free, s)
-	if c.cfg.Release != nil {
+	if s.slot {
+		s.slot = false
 		c.cfg.Release()
 	}
 	c.lastActive = c.srv.now
@@ -222,11 +224,25 @@ func (c *Conn) complete(s *stream) {
 	s.state = stateHalfClosed
 	c.bodyBuffered -= len(s.body)
 	c.lastActive = c.srv.now
-	if c.blockedBytes > c.cfg.MaxBlocked {
+	if !c.ready(s) {
 		s.deferred = true
 		return
 	}
 	c.answer(s)
+}
+
+// ready reports whether a complete request may be answered now: the
+// connection's blocked answers are within MaxBlocked, and the stream holds
+// a concurrency slot (it takes one if it can).
+func (c *Conn) ready(s *stream) bool {
+	if c.blockedBytes > c.cfg.MaxBlocked {
+		return false
+	}
+	if !s.slot && c.cfg.Acquire != nil {
+		s.slot = c.cfg.Acquire()
+		return s.slot
+	}
+	return true
 }
 
 // answer serves a complete request and sends what flow control allows of
@@ -306,7 +322,7 @@ func (c *Conn) pump() {
 		for i := 0; i < len(c.streams) && !c.done && c.out.Len() < batchLimit; {
 			s := c.streams[i]
 			switch {
-			case s.deferred && c.blockedBytes <= c.cfg.MaxBlocked:
+			case s.deferred && c.ready(s):
 				c.answer(s)
 				progress = true
 			case len(s.pending) > 0 && s.sendWindow > 0 && c.sendWindow > 0:
