@@ -17,25 +17,13 @@ import (
 // loopExpected are the h2spec cases the loop engine is known to fail, with
 // the cause of each. TestH2spec checks the list exactly: a case that fails
 // and is not on it fails the test, and so does a case on it that passes
-// (then remove it). They are x/net's HTTP/2 server's, which serves the loop
-// engine's h2c connections until HTTP/2 runs on the loop itself (issue 15,
-// whose target is an empty list).
-var loopExpected = map[string]string{
-	"http2/4.2/3":     "x/net advertises SETTINGS_MAX_FRAME_SIZE 1 MiB and takes h2spec's 17.5 KB HEADERS frame (summerwind/h2spec#102, golang/go#25023)",
-	"http2/6.5.3/1":   "x/net refuses a SETTINGS frame that repeats INITIAL_WINDOW_SIZE instead of applying the values in order",
-	"http2/8.1.2.2/1": "x/net answers a connection-specific header field with a 400, not RST_STREAM(PROTOCOL_ERROR) (golang/go#26321)",
-	"http2/8.1.2.2/2": "x/net answers te other than trailers with a 400, not RST_STREAM(PROTOCOL_ERROR) (golang/go#26321)",
-}
+// (then remove it). Since HTTP/2 runs on the loop itself (internal/http2,
+// issue 15) the list is empty: 145 of 145.
+var loopExpected = map[string]string{}
 
-// loopFlaky are cases the loop engine fails now and then: x/net runs each
-// stream's handler on its own goroutine, which may finish the stream before
-// the connection's goroutine reads the frame that should reset it. They
-// pass or fail without failing the test; the native server must pass them
-// every time and empty this list with loopExpected.
-var loopFlaky = map[string]string{
-	"http2/6.9.1/3":   "WINDOW_UPDATE overflowing a stream's window can arrive after the handler closed the stream (golang/go#26322 class)",
-	"http2/8.1.2.6/1": "DATA beyond content-length can arrive after the handler answered and closed the stream (golang/go#26323 class)",
-}
+// loopFlaky are cases the loop engine may fail now and then. None: the
+// loop reads and answers a connection's frames in order on one thread.
+var loopFlaky = map[string]string{}
 
 // TestH2spec builds corekv, starts it with each engine and runs h2spec
 // against it (h2c with prior knowledge). The loop engine must fail exactly

@@ -42,15 +42,9 @@ func (l *loop) accept() {
 }
 
 // full reports whether the shard holds MaxConns connections, its HTTP/2
-// ones included. It raises the shard's acceptFull before it looks a last
-// time, so that an HTTP/2 connection closing meanwhile wakes the loop (see
-// shard.connDone).
+// ones included.
 func (l *loop) full() bool {
 	max := int64(l.cfg.MaxConns)
-	if l.s.count.open.Load() < max {
-		return false
-	}
-	l.s.acceptFull.Store(true)
 	if l.s.count.open.Load() < max {
 		return false
 	}
@@ -85,7 +79,6 @@ func (l *loop) arm() {
 	var events uint32
 	switch {
 	case want:
-		l.s.acceptFull.Store(false)
 		events = unix.EPOLLIN
 	case l.draining:
 		l.accepting = false
@@ -126,6 +119,10 @@ func (l *loop) expire(c *conn) {
 	if c.parked {
 		return
 	}
+	if c.h2 != nil && !c.linger {
+		l.expireH2(c)
+		return
+	}
 	if len(c.in) > 0 && !c.linger && len(c.out) == 0 {
 		l.out.Reset()
 		l.out.Refuse(http1.ErrTimeout, l.date)
@@ -148,7 +145,11 @@ func (l *loop) startDrain() {
 	unix.EpollCtl(l.epfd, unix.EPOLL_CTL_DEL, l.lfd, nil)
 	l.s.ln.Close()
 	for _, c := range l.conns {
-		if c != nil && len(c.in) == 0 && len(c.out) == 0 {
+		switch {
+		case c == nil || c.linger:
+		case c.h2 != nil:
+			l.drainH2(c)
+		case len(c.in) == 0 && len(c.out) == 0:
 			l.closeConn(c)
 		}
 	}

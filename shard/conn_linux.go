@@ -1,9 +1,6 @@
 package shard
 
 import (
-	"net"
-	"os"
-
 	"golang.org/x/sys/unix"
 
 	"github.com/corekv/corekv/internal/http1"
@@ -45,10 +42,16 @@ func (l *loop) read(c *conn) {
 // c.in for the output to drain, so a client that sends requests but does
 // not read its answers makes the loop hold one batch, not all of them.
 func (l *loop) serve(c *conn, data []byte) {
+	if c.h2 != nil {
+		l.out.Reset()
+		l.serveH2(c, data)
+		return
+	}
 	for {
 		l.out.Reset()
-		used, handedOff := l.process(c, data)
-		if handedOff {
+		used, switched := l.process(c, data)
+		if switched {
+			l.serveH2(c, data[used:]) // after what l.out holds already
 			return
 		}
 		l.keep(c, data, used)
@@ -173,6 +176,11 @@ func (l *loop) writePending(c *conn) {
 	if l.conns[c.fd] != c || c.closing {
 		return
 	}
+	if c.h2 != nil {
+		l.out.Reset()
+		l.serveH2(c, c.in)
+		return
+	}
 	if len(c.in) == 0 {
 		c.deadline = l.now.Add(l.cfg.IdleTimeout)
 		return
@@ -224,6 +232,9 @@ func (l *loop) closeConn(c *conn) {
 	if l.conns[c.fd] != c {
 		return
 	}
+	if c.h2 != nil {
+		c.h2.Close() // gives back its streams' concurrency slots
+	}
 	unix.Close(c.fd)
 	l.conns[c.fd] = nil
 	l.open--
@@ -252,34 +263,4 @@ func (l *loop) retryParked() {
 		}
 		l.serve(c, c.in)
 	}
-}
-
-// handOff moves the connection to the HTTP/2 server: it leaves the loop,
-// and a goroutine sends pending and serves it with prefix as its first
-// input. It stays counted open (and against MaxConns) until that ends.
-func (l *loop) handOff(c *conn, prefix []byte, pending []byte, upgrade *requestUpgrade) {
-	unix.EpollCtl(l.epfd, unix.EPOLL_CTL_DEL, c.fd, nil)
-	l.conns[c.fd] = nil
-	l.open--
-	f := os.NewFile(uintptr(c.fd), "h2c")
-	nc, err := net.FileConn(f) // a duplicate in the runtime's poller
-	f.Close()
-	if err != nil {
-		l.s.count.open.Add(-1)
-		return
-	}
-	// The drain waits for s.h2 only once run has returned, on this
-	// goroutine: the reservation cannot fail.
-	cc := &countedConn{Conn: nc, s: l.s}
-	if !l.s.h2.reserve() {
-		cc.Close()
-		return
-	}
-	l.s.h2.track(cc)
-	h := handoff{conn: cc, prefix: append([]byte(nil), prefix...), greeting: pending}
-	if upgrade != nil {
-		h.greeting = append(h.greeting, switching...)
-		h.upgrade, h.settings = upgrade.req, upgrade.settings
-	}
-	go l.s.serveH2(h)
 }

@@ -1,15 +1,11 @@
 package shard
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/base64"
-	"io"
 	"net"
 	"net/http"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"golang.org/x/net/http2"
@@ -18,11 +14,10 @@ import (
 // switching is the answer to an accepted Upgrade: h2c request.
 const switching = "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n"
 
-// h2Conns tracks a shard's HTTP/2 connections so that a drain can wait for
-// them and cut those still open when the shutdown timeout ends. A
-// connection is reserved before it leaves the server that accepted it (the
-// loop, or net/http by Hijack), so that no hand-over in progress escapes
-// the wait.
+// h2Conns tracks the std engine's upgraded HTTP/2 connections so that a
+// drain can wait for them and cut those still open when the shutdown
+// timeout ends. A connection is reserved before it leaves net/http (by
+// Hijack), so that no hand-over in progress escapes the wait.
 type h2Conns struct {
 	mu      sync.Mutex
 	conns   map[net.Conn]struct{}
@@ -97,8 +92,9 @@ type handoff struct {
 	settings []byte        // its HTTP2-Settings
 }
 
-// serveH2 serves a handed-over connection as HTTP/2 until it ends.
-func (s *shard) serveH2(h handoff) {
+// serveStdH2 serves a connection the std engine handed over as HTTP/2,
+// with x/net/http2, until it ends.
+func (s *shard) serveStdH2(h handoff) {
 	defer s.h2.done(h.conn)
 	defer h.conn.Close()
 	if writeAll(h.conn, h.greeting, s.g.cfg.Now()) != nil {
@@ -112,22 +108,6 @@ func (s *shard) serveH2(h handoff) {
 	})
 }
 
-// countedConn is a connection the loop handed over: its first Close counts
-// it closed for the shard (see shard.connDone).
-type countedConn struct {
-	net.Conn
-	s      *shard
-	closed atomic.Bool
-}
-
-func (c *countedConn) Close() error {
-	err := c.Conn.Close()
-	if !c.closed.Swap(true) {
-		c.s.connDone()
-	}
-	return err
-}
-
 // h2Settings decodes an HTTP2-Settings header (RFC 7540, section 3.2.1).
 func h2Settings(v string) ([]byte, error) {
 	return base64.RawURLEncoding.DecodeString(trimPadding(v))
@@ -138,19 +118,6 @@ func trimPadding(v string) string {
 		v = v[:len(v)-1]
 	}
 	return v
-}
-
-// upgradeRequest rebuilds an Upgrade: h2c request for net/http from its
-// head and its whole body. It is off the hot path: upgrades are rare.
-func upgradeRequest(head, body []byte) (*http.Request, error) {
-	r, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(head)))
-	if err != nil {
-		return nil, err
-	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	r.ContentLength = int64(len(body))
-	r.TransferEncoding = nil
-	return r, nil
 }
 
 // prefixConn is a net.Conn whose first reads return bytes that were read

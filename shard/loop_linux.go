@@ -15,6 +15,7 @@ import (
 	"github.com/corekv/corekv/affinity"
 	"github.com/corekv/corekv/api"
 	"github.com/corekv/corekv/internal/http1"
+	"github.com/corekv/corekv/internal/http2"
 	"github.com/corekv/corekv/store"
 )
 
@@ -60,13 +61,10 @@ func (s *shard) serveLoop(ctx context.Context) error {
 		return err
 	}
 	defer l.close()
-	s.wake = l.wake
+	s.h2srv.Store(l.h2)
 	stop := context.AfterFunc(ctx, l.stop)
 	defer stop()
 	err = l.run()
-	dctx, cancel := context.WithDeadline(context.Background(), l.deadline)
-	defer cancel()
-	s.h2.wait(dctx)
 	return err
 }
 
@@ -91,6 +89,9 @@ type loop struct {
 	st      *store.Shard // the loop's handle on the store: see run
 	body    loopBody
 	parked  []*conn
+	h2      *http2.Server
+	h2wait  []*conn // HTTP/2 connections whose requests wait for a slot
+	h2spare []*conn
 	now     time.Time
 	date    []byte
 	dateSec int64
@@ -108,9 +109,10 @@ type loop struct {
 	wakeMu   sync.Mutex  // guards wakefd against close while another goroutine wakes
 }
 
-// conn is one HTTP/1 connection of a loop.
+// conn is one connection of a loop: HTTP/1, or HTTP/2 once h2 is set.
 type conn struct {
 	fd       int
+	h2       *http2.Conn
 	in       []byte // input kept between reads: the start of an unfinished request
 	out      []byte // output the socket has not taken yet
 	need     int    // bytes the unfinished request needs in all, when known
@@ -118,6 +120,7 @@ type conn struct {
 	linger   bool   // write side shut; discarding input until EOF
 	sent100  bool   // 100 Continue sent for the request in progress
 	parked   bool   // waiting for a concurrency slot
+	h2wait   bool   // in loop.h2wait
 	served   uint64
 	deadline time.Time // idle or read deadline
 }
@@ -158,6 +161,7 @@ func (l *loop) init() {
 	l.key = make([]byte, 0, l.cfg.Limits.MaxKeySize)
 	l.exec = &l.s.g.exec
 	l.st = l.cfg.Store.NewShard(l.s.plan.Node)
+	l.h2 = l.newH2()
 	l.tick(l.cfg.Now())
 }
 
@@ -247,6 +251,7 @@ func (l *loop) run() error {
 			}
 		}
 		l.retryParked()
+		l.retryH2()
 		l.maintain()
 		if l.draining && (l.open == 0 || !l.now.Before(l.deadline)) {
 			return nil
@@ -280,7 +285,7 @@ func (l *loop) wait(timeout int) (int, error) {
 // timeout is how long epoll may block, in milliseconds.
 func (l *loop) timeout() int {
 	switch {
-	case len(l.parked) > 0:
+	case len(l.parked) > 0 || len(l.h2wait) > 0:
 		return int(parkedRetry / time.Millisecond)
 	case l.open == 0 && l.acceptAfter.IsZero() && !l.draining:
 		return -1
@@ -294,5 +299,8 @@ func (l *loop) tick(now time.Time) {
 	if sec := now.Unix(); sec != l.dateSec || l.date == nil {
 		l.dateSec = sec
 		l.date = now.UTC().AppendFormat(l.date[:0], "Mon, 02 Jan 2006 15:04:05 GMT")
+	}
+	if l.h2 != nil {
+		l.h2.SetTime(now, l.date)
 	}
 }

@@ -1,24 +1,16 @@
 package shard
 
 import (
-	"bytes"
-	"net/http"
-
 	"github.com/corekv/corekv/api"
 	"github.com/corekv/corekv/internal/http1"
 )
 
-// requestUpgrade is an accepted Upgrade: h2c request, rebuilt for net/http.
-type requestUpgrade struct {
-	req      *http.Request
-	settings []byte
-}
-
 // process answers the complete requests at the start of data, appending the
 // answers to l.out until it holds a batch's worth (see batchFull). It
-// returns how many bytes it used, and whether the connection was handed
-// over to HTTP/2 (then c is no longer the loop's).
-func (l *loop) process(c *conn, data []byte) (used int, handedOff bool) {
+// returns how many bytes it used, and whether the connection switched to
+// HTTP/2 (by its preface or by an Upgrade: h2c request): the rest of data
+// is then HTTP/2's.
+func (l *loop) process(c *conn, data []byte) (used int, switched bool) {
 	pos := 0
 	for pos < len(data) && !c.closing && !l.batchFull() {
 		if c.served == 0 && pos == 0 && data[0] == 'P' {
@@ -27,8 +19,8 @@ func (l *loop) process(c *conn, data []byte) (used int, handedOff bool) {
 					return 0, false // maybe a preface: wait for the rest
 				}
 			} else {
-				l.handOff(c, data, l.out.BytesFrom(0), nil)
-				return len(data), true
+				l.startH2(c)
+				return 0, true
 			}
 		}
 		ok, p := http1.ParseHead(data[pos:], l.cfg.MaxHeaderSize, &l.req)
@@ -59,12 +51,8 @@ func (l *loop) process(c *conn, data []byte) (used int, handedOff bool) {
 			return pos, false
 		}
 		body := data[start : start+span]
-		if r.UpgradeH2C && !r.Chunked {
-			if up := l.upgrade(data[pos:start], body); up != nil {
-				l.s.sem.release() // stream 1 takes its own slot
-				l.handOff(c, data[start+span:], l.out.BytesFrom(0), up)
-				return len(data), true
-			}
+		if r.UpgradeH2C && !r.Chunked && l.upgradeH2(c, r, body) {
+			return start + span, true
 		}
 		l.answer(c, r, body, size)
 		l.s.sem.release()
@@ -92,20 +80,6 @@ func prefaceMatch(data []byte) int {
 		}
 	}
 	return n
-}
-
-// upgrade rebuilds an Upgrade: h2c request, or returns nil to serve it over
-// HTTP/1.1 instead, as RFC 9110 allows.
-func (l *loop) upgrade(head, body []byte) *requestUpgrade {
-	settings, err := h2Settings(l.req.H2Settings)
-	if err != nil {
-		return nil
-	}
-	req, err := upgradeRequest(head, bytes.Clone(body))
-	if err != nil {
-		return nil
-	}
-	return &requestUpgrade{req: req, settings: settings}
 }
 
 // refuse answers a request the connection cannot carry on from, and closes

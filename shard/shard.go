@@ -18,9 +18,10 @@ import (
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/net/http2"
+	xhttp2 "golang.org/x/net/http2"
 
 	"github.com/corekv/corekv/api"
+	"github.com/corekv/corekv/internal/http2"
 	"github.com/corekv/corekv/socket"
 	"github.com/corekv/corekv/store"
 	"github.com/corekv/corekv/topology"
@@ -145,7 +146,7 @@ type Group struct {
 	// it carries the base configuration and its Shutdown sends GOAWAY to
 	// every HTTP/2 connection.
 	h1 *http.Server
-	h2 *http2.Server
+	h2 *xhttp2.Server
 	// exec carries out the API's operations for every protocol.
 	exec api.Exec
 }
@@ -159,11 +160,8 @@ type shard struct {
 	count  counters
 	tid    atomic.Int64
 	pinned atomic.Bool
-	// acceptFull is set by the loop when it stops accepting at MaxConns;
-	// wake, set by the loop before it hands any connection over, makes it
-	// look again. See connDone.
-	acceptFull atomic.Bool
-	wake       func()
+	// h2srv is the loop's HTTP/2 server, for its counters.
+	h2srv atomic.Pointer[http2.Server]
 	// handler serves HTTP/2 streams and, in the std engine, every request.
 	handler http.Handler
 	h2      h2Conns
@@ -191,9 +189,9 @@ func New(cfg Config) (*Group, error) {
 		// The HTTP/2 server takes its timeouts from h1: IdleTimeout for
 		// idle connections, ReadTimeout and WriteTimeout per stream.
 		h1: &http.Server{ReadTimeout: cfg.ReadTimeout, WriteTimeout: cfg.IdleTimeout, IdleTimeout: cfg.IdleTimeout},
-		h2: &http2.Server{WriteByteTimeout: cfg.IdleTimeout},
+		h2: &xhttp2.Server{WriteByteTimeout: cfg.IdleTimeout},
 	}
-	if err := http2.ConfigureServer(g.h1, g.h2); err != nil {
+	if err := xhttp2.ConfigureServer(g.h1, g.h2); err != nil {
 		return nil, fmt.Errorf("shard: configure http2: %w", err)
 	}
 	g.exec = api.Exec{Store: cfg.Store, Limits: cfg.Limits, DefaultTTL: cfg.DefaultTTL, Stats: g.WriteStats, Logf: cfg.Logf}
@@ -218,17 +216,6 @@ func (s *shard) limit(h http.Handler) http.Handler {
 		s.count.requests.Add(1)
 		h.ServeHTTP(w, r)
 	})
-}
-
-// connDone counts one of the shard's connections closed by a goroutine
-// other than the event loop's (an HTTP/2 one) and, when the loop stopped
-// accepting at MaxConns, wakes it to accept again. The loop raises
-// acceptFull before it checks the count a last time, so one of the two
-// sees the other's change and no wake-up is lost.
-func (s *shard) connDone() {
-	if s.count.open.Add(-1) < int64(s.g.cfg.MaxConns) && s.acceptFull.Load() && s.wake != nil {
-		s.wake()
-	}
 }
 
 // Serve serves every shard until ctx ends, then drains: listeners close,

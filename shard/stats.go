@@ -44,6 +44,13 @@ type ShardStats struct {
 	// EpollErrors counts failed epoll_ctl calls (loop engine): each closed
 	// its connection.
 	EpollErrors uint64 `json:"epoll_errors"`
+	// HTTP/2 on the loop engine: streams opened, streams the peer reset,
+	// streams refused (over MAX_CONCURRENT_STREAMS), connections ended by
+	// a connection error.
+	H2Streams uint64 `json:"h2_streams"`
+	H2Resets  uint64 `json:"h2_resets"`
+	H2Refused uint64 `json:"h2_refused"`
+	H2Errors  uint64 `json:"h2_errors"`
 }
 
 // Stats is the /stats document.
@@ -78,7 +85,7 @@ func (g *Group) WriteStats(w io.Writer) error {
 }
 
 func (s *shard) stats() ShardStats {
-	return ShardStats{
+	st := ShardStats{
 		Shard:       s.plan.Shard,
 		CPU:         s.plan.CPU,
 		Core:        s.plan.Core,
@@ -92,4 +99,9 @@ func (s *shard) stats() ShardStats {
 		InFlight:    s.sem.inUse(),
 		EpollErrors: s.count.epollErrors.Load(),
 	}
+	if h := s.h2srv.Load(); h != nil {
+		h2 := h.Stats()
+		st.H2Streams, st.H2Resets, st.H2Refused, st.H2Errors = h2.Streams, h2.Resets, h2.Refused, h2.Errors
+	}
+	return st
 }

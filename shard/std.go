@@ -152,7 +152,7 @@ func (s *shard) serveStdRequest(w http.ResponseWriter, r *http.Request) {
 	pre := make([]byte, rw.Reader.Buffered())
 	rw.Reader.Read(pre)
 	r.Body = io.NopCloser(bytes.NewReader(body))
-	s.serveH2(handoff{conn: c, prefix: pre, greeting: []byte(switching), upgrade: r, settings: settings})
+	s.serveStdH2(handoff{conn: c, prefix: pre, greeting: []byte(switching), upgrade: r, settings: settings})
 }
 
 // wantsStdUpgrade reports whether r asks for h2c in a way corekv accepts:

@@ -76,6 +76,13 @@ func (o *Out) mark() {
 	o.marked = len(o.b)
 }
 
+// Buffer returns the buffer that output bytes are appended to, for an
+// encoder that writes into the same batch (HTTP/2).
+func (o *Out) Buffer() *[]byte { return &o.b }
+
+// Value appends a reference to v, after the bytes appended so far.
+func (o *Out) Value(v []byte) { o.value(v) }
+
 // value appends a reference to v.
 func (o *Out) value(v []byte) {
 	o.mark()

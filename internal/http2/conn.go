@@ -52,7 +52,7 @@ type Conn struct {
 	closed     [recentIDs]uint32 // streams closed lately
 	closedNext int
 
-	req  api.Request
+	req     api.Request
 	reqBody streamBody
 }
 
@@ -117,7 +117,7 @@ func (c *Conn) Feed(in []byte, out Sink) int {
 // Busy reports whether the connection has output it could produce now
 // without more input: answers that flow control or a full batch held back.
 func (c *Conn) Busy() bool {
-	if c.done {
+	if c.done || !c.prefaceDone {
 		return false
 	}
 	for _, s := range c.streams {
@@ -376,6 +376,16 @@ func (c *Conn) resetByUs(id uint32) bool { return slices.Contains(c.resets[:], i
 // closedLately reports whether stream id was open lately. HEADERS on it is
 // a STREAM_CLOSED error; on a lower ID never used, a PROTOCOL_ERROR.
 func (c *Conn) closedLately(id uint32) bool { return slices.Contains(c.closed[:], id) }
+
+// Close ends the connection without a word, when its socket is gone: its
+// streams are dropped and their concurrency slots given back.
+func (c *Conn) Close() {
+	c.contID = 0
+	for len(c.streams) > 0 {
+		c.close(c.streams[len(c.streams)-1])
+	}
+	c.done = true
+}
 
 // Shutdown starts a graceful drain: GOAWAY(NO_ERROR) with the last stream
 // accepted; the open streams are answered and the connection is Done once

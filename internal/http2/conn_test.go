@@ -55,6 +55,8 @@ func TestResponseFields(t *testing.T) {
 			response{status: "200", fields: map[string]string{"content-length": "0", "content-type": api.TypeValue}}},
 		{"head", api.Result{Status: 200, Value: []byte("abc"), Head: true},
 			response{status: "200", fields: map[string]string{"content-length": "3"}}},
+		{"max-age", api.Result{Status: 200, ContentType: api.TypeValue, Value: []byte("v"), MaxAge: 90},
+			response{status: "200", body: "v", fields: map[string]string{"content-type": api.TypeValue, "content-length": "1", "cache-control": "max-age=90"}}},
 		{"204", api.Result{Status: 204},
 			response{status: "204", fields: map[string]string{}}},
 		{"other status", api.Refusal(api.ErrKeyTooLong),

@@ -13,6 +13,7 @@ import (
 const (
 	idxStatus        = 8
 	idxAllow         = 22
+	idxCacheControl  = 24
 	idxContentLength = 28
 	idxContentType   = 31
 	idxDate          = 33
@@ -45,6 +46,10 @@ func (c *Conn) writeHeaders(id uint32, res *api.Result, end bool) {
 	}
 	if res.Allow != "" {
 		h = appendField(h, idxAllow, res.Allow)
+	}
+	if res.MaxAge > 0 {
+		h = appendIndex(h, idxCacheControl)
+		h = appendMaxAge(h, res.MaxAge)
 	}
 	if len(c.srv.date) > 0 {
 		h = appendIndex(h, idxDate)
@@ -98,6 +103,14 @@ func appendString(b, v []byte) []byte {
 func appendUint(b []byte, v uint64) []byte {
 	var d [20]byte
 	s := strconv.AppendUint(d[:0], v, 10)
+	b = append(b, byte(len(s)))
+	return append(b, s...)
+}
+
+// appendMaxAge appends "max-age=N" as a string literal.
+func appendMaxAge(b []byte, age int64) []byte {
+	var d [32]byte
+	s := strconv.AppendInt(append(d[:0], "max-age="...), age, 10)
 	b = append(b, byte(len(s)))
 	return append(b, s...)
 }

@@ -192,16 +192,23 @@ var (
 	errTimeout         = &api.Problem{Status: http.StatusRequestTimeout, Msg: "request not received in time"}
 )
 
-// streamBody is the body of the request being served.
+// streamBody is the body of the request being served, received whole: an
+// api.SizedBody, which the store copies into its own memory.
 type streamBody struct{ b []byte }
 
-// Value returns a copy of the body, which the store takes.
+// Value returns a copy of the body.
 func (b *streamBody) Value(max int) ([]byte, error) {
 	if len(b.b) > max {
 		return nil, api.ErrValueTooLarge
 	}
 	return bytes.Clone(b.b), nil
 }
+
+// Size returns the body's length.
+func (b *streamBody) Size() int { return len(b.b) }
+
+// DecodeTo copies the body into dst.
+func (b *streamBody) DecodeTo(dst []byte) { copy(dst, b.b) }
 
 // appender is the Framer's writer: it appends to the current output.
 type appender struct{ b *[]byte }

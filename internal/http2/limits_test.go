@@ -325,17 +325,21 @@ func TestUpgrade(t *testing.T) {
 	h.expectSettings()
 	h.expect(xhttp2.FrameWindowUpdate)
 	h.expect(xhttp2.FrameHeaders)
-	if got, _ := h.readData(1, 2); got != "he" {
-		t.Fatalf("stream 1 got %q within a window of 2", got)
-	}
-	h.expectNone() // HTTP2-Settings is not acknowledged
+	h.expectNone() // DATA waits for the client preface; HTTP2-Settings is not acknowledged
 	h.in.WriteString(Preface)
-	h.cw.WriteSettings(xhttp2.Setting{ID: xhttp2.SettingInitialWindowSize, Val: 65535})
-	h.cw.WriteWindowUpdate(1, 100)
+	h.cw.WriteSettings()
 	h.feed()
 	if f := h.expect(xhttp2.FrameSettings).(*xhttp2.SettingsFrame); !f.IsAck() {
 		t.Fatal("no ACK of the client's SETTINGS")
 	}
+	if got, _ := h.readData(1, 2); got != "he" {
+		t.Fatalf("stream 1 got %q within a window of 2", got)
+	}
+	h.expectNone()
+	h.cw.WriteWindowUpdate(1, 100)
+	h.cw.WriteSettings(xhttp2.Setting{ID: xhttp2.SettingInitialWindowSize, Val: 65535})
+	h.feed()
+	h.expect(xhttp2.FrameSettings)
 	if got, end := h.readData(1, 3); got != "llo" || !end {
 		t.Fatalf("rest of stream 1: %q", got)
 	}

@@ -285,6 +285,13 @@ func (c *Conn) respond(s *stream, res *api.Result) {
 // send sends what the windows allow of a stream's pending body and
 // reports whether all of it went.
 func (c *Conn) send(s *stream) bool {
+	if !c.prefaceDone && len(s.pending) > 0 {
+		// An upgraded connection's stream 1 waits for the client preface:
+		// the 101, our SETTINGS and the headers stay small enough for
+		// clients that read what follows the 101 into a fixed buffer
+		// (curl 7.88 takes 32 KiB).
+		return false
+	}
 	for len(s.pending) > 0 {
 		n := min(int64(len(s.pending)), int64(c.peerFrame), s.sendWindow, c.sendWindow)
 		if n <= 0 {
