@@ -11,7 +11,7 @@ import (
 // newH2 returns the loop's HTTP/2 server: h2c connections are served on
 // the loop's own thread, each stream answered through api.Exec like an
 // HTTP/1 request, and each stream holding one of the shard's concurrency
-// slots from the end of its request until its answer is sent.
+// slots from its HEADERS until its answer is sent.
 func (l *loop) newH2() *http2.Server {
 	return http2.NewServer(http2.Config{
 		Serve:             l.serveStream,

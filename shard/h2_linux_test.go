@@ -106,9 +106,9 @@ func (h *h2Raw) readBody(id uint32) string {
 }
 
 // TestLoopH2ConcurrencyLimit checks that an HTTP/2 stream holds a slot of
-// the shard's concurrency limit from the end of its request until its
-// answer is sent, that requests beyond the limit wait (none is refused),
-// and that HTTP/1 requests wait for the same slots.
+// the shard's concurrency limit until its answer is sent, that requests
+// beyond the limit wait (none is refused), and that HTTP/1 requests wait
+// for the same slots.
 func TestLoopH2ConcurrencyLimit(t *testing.T) {
 	ts := start(t, Config{Engine: EngineLoop, ConcurrencyLimit: 2}, 1)
 	h := dialH2(t, ts.addr, http2.Setting{ID: http2.SettingInitialWindowSize, Val: 0})

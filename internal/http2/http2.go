@@ -51,11 +51,12 @@ type Config struct {
 	// until the output of this Feed is written, and what flow control
 	// holds back longer is copied. Required.
 	Serve func(req *api.Request) api.Result
-	// Acquire, if set, takes a concurrency slot for a stream whose request
-	// is complete and reports whether it got one; Release gives it back
-	// once the stream's answer is all sent (or the stream is reset). A
-	// request without a slot waits, unanswered, while the connection goes
-	// on reading (see Waiting). Both or neither.
+	// Acquire, if set, takes a concurrency slot for a stream and reports
+	// whether it got one; Release gives it back once the stream's answer
+	// is all sent (or the stream is reset). A stream takes a slot when it
+	// opens; one that found none is still read, and its complete request
+	// waits, unanswered, for a slot while the connection goes on (see
+	// Waiting). Both or neither.
 	Acquire func() bool
 	Release func()
 	// MaxConcurrentStreams is the streams one connection may have open,

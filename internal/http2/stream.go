@@ -82,6 +82,9 @@ func (c *Conn) open(id uint32) *stream {
 	}
 	c.streams = append(c.streams, s)
 	c.lastActive = c.srv.now
+	if c.cfg.Acquire != nil {
+		s.slot = c.cfg.Acquire() // without one, the request is still read; see ready
+	}
 	return s
 }
 
