@@ -19,6 +19,8 @@ apt_install() {
 	fi
 }
 apt_install curl util-linux nginx iproute2 memcached redis-server
+# h2load, for shard.TestH2Load (the loop engine's h2c under many streams).
+apt_install nghttp2-client
 
 echo "== go mod download"
 go mod download
@@ -48,15 +50,15 @@ go test -count=1 -race ./...
 
 # A bounded fuzz pass over every fuzz target, found by name in the tests of
 # each package of the module (go test above replays each corpus in
-# testdata/fuzz). The parsers of HTTP requests fuzz for FUZZTIME_HTTP, the
-# others for FUZZTIME: FUZZTIME=5m FUZZTIME_HTTP=5m scripts/test.sh fuzzes
-# longer.
+# testdata/fuzz). The parsers of HTTP requests (HTTP/2's FuzzConn included)
+# fuzz for FUZZTIME_HTTP, the others for FUZZTIME: FUZZTIME=5m
+# FUZZTIME_HTTP=5m scripts/test.sh fuzzes longer.
 fuzztime=${FUZZTIME:-5s}
 fuzztime_http=${FUZZTIME_HTTP:-30s}
 for dir in $(go list -f '{{.Dir}}' ./...); do
 	for target in $(grep -hso '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go | cut -d' ' -f2); do
 		case $target in
-		FuzzParseDifferential | FuzzParseHead | FuzzAppendKey) t=$fuzztime_http ;;
+		FuzzParseDifferential | FuzzParseHead | FuzzAppendKey | FuzzConn) t=$fuzztime_http ;;
 		*) t=$fuzztime ;;
 		esac
 		echo "== fuzz $dir $target for $t"
