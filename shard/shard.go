@@ -4,10 +4,11 @@
 //
 // The loop engine (Linux) runs each shard as one goroutine locked to its OS
 // thread, optionally pinned to the shard's CPU, that does everything itself:
-// epoll over its listener and its connections, HTTP/1.1 (internal/http1),
-// the operation (api.Exec) and the response. HTTP/2 connections (h2c by prior knowledge or by
-// Upgrade) are handed over to golang.org/x/net/http2. The std engine serves
-// the same listeners with net/http, as the baseline to compare against.
+// epoll over its listener and its connections, HTTP/1.1 (internal/http1)
+// and HTTP/2 over cleartext by prior knowledge or Upgrade (internal/http2),
+// the operation (api.Exec) and the response. The std engine serves the same
+// listeners with net/http (and x/net/http2 for h2c), as the baseline to
+// compare against.
 package shard
 
 import (
