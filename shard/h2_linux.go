@@ -63,7 +63,11 @@ func (l *loop) upgradeH2(c *conn, r *http1.Request, body []byte) bool {
 // about maxBatchOut bytes of output, one write each, like serve for
 // HTTP/1: it stops when the socket does not take a whole batch, and the
 // rest of the input waits in c.in. l.out holds the batch begun so far.
+// During the drain the connection gets GOAWAY first.
 func (l *loop) serveH2(c *conn, data []byte) {
+	if l.draining {
+		c.h2.Shutdown(&l.out)
+	}
 	for {
 		used := c.h2.Feed(data, &l.out)
 		l.keepH2(c, data, used)
@@ -135,17 +139,14 @@ func (l *loop) expireH2(c *conn) {
 }
 
 // drainH2 sends GOAWAY to an HTTP/2 connection: it closes once its open
-// streams are answered.
+// streams are answered. One whose output waits for the socket gets it
+// when the output is written (see serveH2).
 func (l *loop) drainH2(c *conn) {
 	if len(c.out) > 0 {
-		return // GOAWAY would have to wait behind unread output: the drain's deadline cuts it
+		return
 	}
 	l.out.Reset()
-	c.h2.Shutdown(&l.out)
-	if c.h2.Done() {
-		c.closing = true
-	}
-	l.flush(c)
+	l.serveH2(c, c.in)
 }
 
 // retryH2 feeds again the HTTP/2 connections whose requests wait for a
