@@ -205,8 +205,8 @@ func TestSpecChecks(t *testing.T) {
 	}
 	s := Spec{Preset: findPreset(t, "1s"), Groups: []string{GroupServer}}
 	got := s.Checks()
-	if len(got) != 1+3*8 || got[1] != "server/all/start" || got[len(got)-1] != "server/taskset/stop" {
-		t.Errorf("server Checks() = %q, want boot and 8 checks for each of 3 variants", got)
+	if len(got) != 1+3*9 || got[1] != "server/all/start" || got[len(got)-1] != "server/taskset/stop" {
+		t.Errorf("server Checks() = %q, want boot and 9 checks for each of 3 variants", got)
 	}
 }
 

@@ -113,7 +113,7 @@ func (s Spec) Checks() []string {
 // and Upgrade: h2c, connections reaching every shard over HTTP/1.1
 // (spread) and h2c (spread-h2c), and a clean exit on SIGTERM (stop).
 func ServerChecks() []string {
-	return []string{"start", "pin", "http1", "h2c", "upgrade", "spread", "spread-h2c", "stop"}
+	return []string{"start", "pin", "http1", "h2c", "upgrade", "steer", "spread", "spread-h2c", "stop"}
 }
 
 // NUMAChecks names the checks of GroupNUMA: the default --numa-memory

@@ -53,7 +53,7 @@ func (g *guest) checkBuffers(port int) (string, error) {
 		return "", err
 	}
 	defer srv.Stop()
-	if _, err := checkSpread(srv.Addr, 1); err != nil {
+	if _, err := checkSpread(srv.Addr, 1, g.layout.IDs()); err != nil {
 		return "", err
 	}
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/numa_maps", srv.Pid))

@@ -141,17 +141,18 @@ func TestCheckUpgrade(t *testing.T) {
 }
 
 func TestCheckSpread(t *testing.T) {
+	var unpinned []int // a pinned thread could be the test's main thread
 	for _, proto := range []int{1, 2} {
-		detail, err := checkSpread(startFake(t, &fakeServer{}, true), proto)
+		detail, err := checkSpread(startFake(t, &fakeServer{}, true), proto, unpinned)
 		if err != nil || detail != "conns=16 accepted 0:+16" {
 			t.Errorf("checkSpread(h%d) = %q, %v, want 16 conns on shard 0", proto, detail, err)
 		}
 	}
-	_, err := checkSpread(startFake(t, &fakeServer{frozen: true}, false), 1)
+	_, err := checkSpread(startFake(t, &fakeServer{frozen: true}, false), 1, unpinned)
 	if err == nil || !strings.Contains(err.Error(), "shard 0 (cpu 0) accepted none of 16 connections") {
 		t.Errorf("checkSpread(frozen stats) = %v, want shard 0 to have accepted none", err)
 	}
-	_, err = checkSpread(startFake(t, &fakeServer{}, false), 2)
+	_, err = checkSpread(startFake(t, &fakeServer{}, false), 2, unpinned)
 	if err == nil || !strings.Contains(err.Error(), "h2 conn 0") {
 		t.Errorf("checkSpread(h2c to an HTTP/1-only server) = %v, want conn 0 to fail", err)
 	}

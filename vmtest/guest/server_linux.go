@@ -37,9 +37,11 @@ func (g *guest) checkServer(v vmtest.Variant, port int) {
 	report("http1", "", checkAPI(h1Client(), srv.Addr, 1))
 	report("h2c", "", checkAPI(h2cClient(), srv.Addr, 2))
 	report("upgrade", "", checkUpgrade(srv.Addr))
-	detail, err = checkSpread(srv.Addr, 1)
+	detail, err = g.checkSteer(srv.Addr)
+	report("steer", detail, err)
+	detail, err = checkSpread(srv.Addr, 1, g.layout.IDs())
 	report("spread", detail, err)
-	detail, err = checkSpread(srv.Addr, 2)
+	detail, err = checkSpread(srv.Addr, 2, g.layout.IDs())
 	report("spread-h2c", detail, err)
 	report("stop", "", srv.Stop())
 	if failed {

@@ -21,11 +21,13 @@ type spreadConn interface {
 }
 
 // checkSpread stores spreadKey, then opens 16 connections per shard at
-// once speaking protocol major proto, reads the key over each and keeps
-// them open. /stats must then show that SO_REUSEPORT gave every shard some
-// of them. The store and both /stats requests go over one HTTP/1.1
-// connection opened first, so they add no accept of their own.
-func checkSpread(addr string, proto int) (string, error) {
+// once speaking protocol major proto, from threads pinned to each of cpus
+// in turn (every online CPU: corekv --pin-cores steers each connection to
+// the shard of the CPU it comes from), reads the key over each and keeps
+// them open. /stats must then show that every shard got some of them. The
+// store and both /stats requests go over one HTTP/1.1 connection opened
+// first, so they add no accept of their own.
+func checkSpread(addr string, proto int, cpus []int) (string, error) {
 	ctl, err := dialH1(addr)
 	if err != nil {
 		return "", err
@@ -40,7 +42,7 @@ func checkSpread(addr string, proto int) (string, error) {
 		return "", err
 	}
 	n := 16 * len(before.Shards)
-	conns, err := openSpread(addr, proto, n, value)
+	conns, err := openSpread(addr, proto, n, value, cpus)
 	defer func() {
 		for _, c := range conns {
 			c.Close()
@@ -56,17 +58,27 @@ func checkSpread(addr string, proto int) (string, error) {
 	return spreadReport(before, after, n)
 }
 
-// openSpread opens n connections speaking proto and reads spreadKey over
-// each; it returns the connections opened, also on error.
-func openSpread(addr string, proto, n int, value string) ([]spreadConn, error) {
+// openSpread opens n connections speaking proto, connection i from a
+// thread pinned to cpus[i%len(cpus)] (from the calling thread if cpus is
+// empty), and reads spreadKey over each; it returns the connections
+// opened, also on error.
+func openSpread(addr string, proto, n int, value string, cpus []int) ([]spreadConn, error) {
 	var conns []spreadConn
 	for i := range n {
 		var c spreadConn
+		dial := func() (err error) {
+			if proto == 2 {
+				c, err = dialH2(addr)
+			} else {
+				c, err = dialH1(addr)
+			}
+			return err
+		}
 		var err error
-		if proto == 2 {
-			c, err = dialH2(addr)
+		if len(cpus) > 0 {
+			err = onCPU(cpus[i%len(cpus)], dial)
 		} else {
-			c, err = dialH1(addr)
+			err = dial()
 		}
 		if err != nil {
 			return conns, fmt.Errorf("dial h%d conn %d: %w", proto, i, err)
