@@ -20,6 +20,8 @@ var (
 //     the data held; the server logs nothing unexpected and exits 0 on
 //     SIGTERM;
 //   - max-memory: a 1 MiB store with --eviction=none flooded until 507;
+//   - evict: eight times a 16 MiB --max-memory written, all answered 200,
+//     memory within the limit;
 //   - sigterm: SIGTERM under load, requests in flight finish.
 func TestSoak(t *testing.T) {
 	if testing.Short() {
@@ -46,6 +48,12 @@ func TestSoak(t *testing.T) {
 				verified += testMaxMemory(t, bin, engine, proto)
 			})
 		}
+	}
+	for i, engine := range soakEngines {
+		proto := soakProtos[i%len(soakProtos)]
+		t.Run("evict/"+engine+"/"+proto, func(t *testing.T) {
+			verified += testEviction(t, bin, engine, proto)
+		})
 	}
 	for _, engine := range soakEngines {
 		t.Run("sigterm/"+engine, func(t *testing.T) {
