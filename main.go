@@ -274,13 +274,12 @@ func memoryLimit(n int64) string {
 }
 
 // newStore builds the store, its segments mapped by mapSeg (nil: no NUMA
-// placement). Segments are 1 MiB, or larger when --max-value-size needs
-// it: an entry (header, key and value) must fit in one.
+// placement). Segments are 1 MiB, or just large enough for the largest
+// entry (header, key and value) that --max-value-size and --max-key-size
+// allow, rounded up to 4 KiB: with the defaults, 1 MiB + 4 KiB. Smaller
+// segments waste less at the ends of those being filled.
 func (s *serveCmd) newStore(maxBytes int64, mapSeg func(size, node int) ([]byte, error)) (*store.Cache, error) {
-	seg := store.DefaultSegmentSize
-	for seg < store.EntrySize(s.MaxKeySize, s.MaxValueSize) {
-		seg *= 2
-	}
+	seg := max(store.DefaultSegmentSize, (store.EntrySize(s.MaxKeySize, s.MaxValueSize)+4095)&^4095)
 	cfg := store.Config{Presize: s.Presize, MaxBytes: maxBytes, SegmentSize: seg, Map: mapSeg}
 	if s.Eviction == "none" {
 		cfg.Eviction = store.EvictNone

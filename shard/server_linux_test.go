@@ -42,10 +42,7 @@ type testServer struct {
 func testStore(t testing.TB, lim api.Limits, cfg store.Config) *store.Cache {
 	t.Helper()
 	lim = lim.WithDefaults()
-	cfg.SegmentSize = store.DefaultSegmentSize
-	for cfg.SegmentSize < store.EntrySize(lim.MaxKeySize, lim.MaxValueSize) {
-		cfg.SegmentSize *= 2
-	}
+	cfg.SegmentSize = max(store.DefaultSegmentSize, (store.EntrySize(lim.MaxKeySize, lim.MaxValueSize)+3)&^3)
 	c, err := store.New(cfg)
 	if err != nil {
 		t.Fatal(err)

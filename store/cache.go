@@ -167,11 +167,13 @@ func (c *Cache) indexBytes() int64 {
 	return max(0, n) * IndexBytesPerEntry
 }
 
-// readyTarget returns the number of segments to keep ready for writers.
+// readyTarget returns the number of segments to keep free (ready, or on
+// their way back from limbo) for writers: one, and one more per eight
+// shards.
 func (c *Cache) readyTarget() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return 2 + len(c.shards)/4
+	return 1 + len(c.shards)/8
 }
 
 // spareShard locks and returns a writer for a goroutine.
