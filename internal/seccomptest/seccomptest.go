@@ -1,6 +1,6 @@
 // Package seccomptest makes a process refuse the NUMA memory policy
-// calls the way a container's seccomp profile does, so that tests can
-// check what corekv does then.
+// calls, or attaching a reuseport BPF program, the way a container's
+// seccomp profile may, so that tests can check what corekv does then.
 package seccomptest
 
 import (
@@ -16,6 +16,14 @@ import (
 // undone.
 func RefuseMemoryPolicies() error {
 	return refuseImpl()
+}
+
+// RefuseSteering installs, on every thread of the calling process and on
+// what it executes, a seccomp filter that fails setsockopt(SOL_SOCKET,
+// SO_ATTACH_REUSEPORT_CBPF) with EPERM, as a profile that allows only
+// known socket options does. It cannot be undone.
+func RefuseSteering() error {
+	return refuseSteeringImpl()
 }
 
 func unsupported() error {

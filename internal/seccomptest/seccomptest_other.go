@@ -3,3 +3,5 @@
 package seccomptest
 
 func refuseImpl() error { return unsupported() }
+
+func refuseSteeringImpl() error { return unsupported() }
