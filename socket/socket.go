@@ -4,7 +4,9 @@
 //
 // The listeners are raw non-blocking descriptors, meant for an epoll loop
 // (see Accept), and can be turned into a net.Listener for net/http (see
-// (*Listener).NetListener). Only Linux is implemented; on other systems
+// (*Listener).NetListener). A Group can steer each new connection to the
+// listener of the CPU that receives it (see (*Group).Steer) and reopen a
+// listener without upsetting that. Only Linux is implemented; on other systems
 // every function returns an error wrapping errors.ErrUnsupported, and
 // Accept, whose signature carries a unix.Sockaddr, exists only on Linux.
 package socket
