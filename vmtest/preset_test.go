@@ -193,7 +193,7 @@ func TestSpecChecks(t *testing.T) {
 			"boot", "topology/all", "topology/node", "topology/taskset", "dump"}},
 		{"numa after server", "4node", []string{GroupNUMA, GroupSysfs}, []string{
 			"boot", "sysfs", "numa/default", "numa/off", "numa/interleave", "numa/local", "numa/buffers", "numa/seccomp",
-			"numa/store-interleave", "numa/store-local"}},
+			"numa/values-interleave", "numa/values-local", "numa/store-interleave", "numa/store-local"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -124,12 +124,14 @@ func ServerChecks() []string {
 // then, in a running `corekv --pin-cores`, that each shard's buffers are
 // preferred on, and lie on, the shard's node (buffers), and that under a
 // seccomp filter refusing memory policies it warns once and places
-// nothing (seccomp); and that values written through the store, in the
-// guest program, by a store.Shard of one node land in segments spread
-// over every memory node (store-interleave) or on that node
-// (store-local).
+// nothing (seccomp); and that values a running corekv confined to one
+// node's CPUs is sent land in the store's segments spread over every
+// memory node (values-interleave) or on that node (values-local); and
+// the same for values written through the store in the guest program by
+// a store.Shard of one node (store-interleave, store-local).
 func NUMAChecks() []string {
-	return []string{"default", "off", "interleave", "local", "buffers", "seccomp", "store-interleave", "store-local"}
+	return []string{"default", "off", "interleave", "local", "buffers", "seccomp",
+		"values-interleave", "values-local", "store-interleave", "store-local"}
 }
 
 // Validate reports whether s names a valid preset and known groups.

@@ -32,6 +32,12 @@ func (g *guest) checkNUMA() {
 	g.report("numa/buffers", detail, err)
 	detail, err = g.checkSeccomp(g.spec.ListenPort() + 13)
 	g.report("numa/seccomp", detail, err)
+	// The servers' memory goes back when they exit; the store of the
+	// in-process checks keeps its segments, so those come last.
+	for i, p := range []numa.Policy{numa.Interleave, numa.Local} {
+		detail, err := g.checkValues(p, g.spec.ListenPort()+11+i)
+		g.report("numa/values-"+p.String(), detail, err)
+	}
 	for _, p := range []numa.Policy{numa.Interleave, numa.Local} {
 		detail, err := g.checkStore(p)
 		g.report("numa/store-"+p.String(), detail, err)

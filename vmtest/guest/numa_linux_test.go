@@ -102,3 +102,30 @@ func TestWantValues(t *testing.T) {
 		})
 	}
 }
+
+func TestMemFree(t *testing.T) {
+	meminfo := "Node 2 MemTotal:         131072 kB\nNode 2 MemFree:          118000 kB\nNode 2 MemUsed:           13072 kB\n"
+	tests := []struct {
+		name    string
+		in      string
+		node    int
+		want    int64
+		wantErr string
+	}{
+		{"found", meminfo, 2, 118000, ""},
+		{"other node", meminfo, 1, 0, `no "Node 1 MemFree:" line`},
+		{"bad number", "Node 0 MemFree: lots kB\n", 0, 0, `bad line "Node 0 MemFree: lots kB"`},
+	}
+	for _, tc := range tests {
+		got, err := memFree(tc.in, tc.node)
+		if tc.wantErr != "" {
+			if err == nil || err.Error() != tc.wantErr {
+				t.Errorf("%s: memFree = %d, %v, want error %q", tc.name, got, err, tc.wantErr)
+			}
+			continue
+		}
+		if err != nil || got != tc.want {
+			t.Errorf("%s: memFree = %d, %v, want %d", tc.name, got, err, tc.want)
+		}
+	}
+}
