@@ -193,6 +193,9 @@ func (s *serveCmd) Run(logger *log.Logger) error {
 	}
 	cfg := s.shardConfig(plan, lns, st, logger)
 	cfg.MapBuffers = mapFunc(mem.buffers)
+	if mem.values != nil {
+		cfg.ResidentByNode = mem.values.Resident
+	}
 	g, err := shard.New(cfg)
 	if err != nil {
 		for _, ln := range lns {

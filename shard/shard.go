@@ -96,6 +96,10 @@ type Config struct {
 	// signature of numa.Mapper.Map. The loop unmaps them when it ends.
 	// Nil means the Go heap.
 	MapBuffers func(size, node int) ([]byte, error)
+	// ResidentByNode, if set, reports for /stats how many bytes of the
+	// store's memory are resident on each NUMA node, as the kernel places
+	// them (numa.Mapper.Resident). Nil leaves the field out.
+	ResidentByNode func() (map[int]int64, error)
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 	// Logf logs one line. Default: no logging.

@@ -61,8 +61,15 @@ type Stats struct {
 	Bytes      int64  `json:"bytes"`
 	// Store is the store's own account: items, bytes, memory by NUMA
 	// node, evictions, expirations, hits and misses.
-	Store  store.Stats  `json:"store"`
-	Shards []ShardStats `json:"shards"`
+	Store store.Stats `json:"store"`
+	// ResidentByNode is the store's memory resident on each NUMA node by
+	// the kernel's account, page by page: where interleaved segments
+	// really are, which Store.BytesByNode (the node each segment was
+	// mapped for) does not say. Only with Config.ResidentByNode; an
+	// error from it goes to ResidentError instead.
+	ResidentByNode map[int]int64 `json:"resident_by_node,omitempty"`
+	ResidentError  string        `json:"resident_error,omitempty"`
+	Shards         []ShardStats  `json:"shards"`
 }
 
 // Stats returns a snapshot of the group's counters.
@@ -73,6 +80,12 @@ func (g *Group) Stats() Stats {
 		Store:      g.cfg.Store.Stats(),
 	}
 	st.Keys, st.Bytes = int(st.Store.Items), st.Store.Bytes
+	if g.cfg.ResidentByNode != nil {
+		var err error
+		if st.ResidentByNode, err = g.cfg.ResidentByNode(); err != nil {
+			st.ResidentError = err.Error()
+		}
+	}
 	for _, s := range g.shards {
 		st.Shards = append(st.Shards, s.stats())
 	}

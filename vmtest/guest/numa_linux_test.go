@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/corekv/corekv/numa"
+	"github.com/corekv/corekv/shard"
 	"github.com/corekv/corekv/vmtest"
 )
 
@@ -126,6 +127,29 @@ func TestMemFree(t *testing.T) {
 		}
 		if err != nil || got != tc.want {
 			t.Errorf("%s: memFree = %d, %v, want %d", tc.name, got, err, tc.want)
+		}
+	}
+}
+
+func TestWantResident(t *testing.T) {
+	pages := map[int]int{0: 100, 1: 100}
+	tests := []struct {
+		name    string
+		policy  numa.Policy
+		st      shard.Stats
+		wantErr string
+	}{
+		{"interleave equal", numa.Interleave, shard.Stats{ResidentByNode: map[int]int64{0: 409600, 1: 409600}}, ""},
+		{"interleave short", numa.Interleave, shard.Stats{ResidentByNode: map[int]int64{0: 409600, 1: 4096}}, "numa_maps pages"},
+		{"local within", numa.Local, shard.Stats{ResidentByNode: map[int]int64{0: 4096, 1: 4096}}, ""},
+		{"local beyond", numa.Local, shard.Stats{ResidentByNode: map[int]int64{0: 409601, 1: 0}}, "numa_maps pages"},
+		{"another node", numa.Local, shard.Stats{ResidentByNode: map[int]int64{0: 4096}}, "other nodes"},
+		{"error", numa.Local, shard.Stats{ResidentError: "numa: move_pages: operation not permitted"}, `/stats resident_error "numa: move_pages`},
+	}
+	for _, tc := range tests {
+		err := wantResident(tc.policy, &tc.st, pages)
+		if tc.wantErr == "" && err != nil || tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
+			t.Errorf("%s: wantResident = %v, want %q", tc.name, err, tc.wantErr)
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/corekv/corekv/numa"
+	"github.com/corekv/corekv/shard"
 	"github.com/corekv/corekv/vmtest"
 )
 
@@ -78,9 +79,38 @@ func (g *guest) checkValues(p numa.Policy, port int) (string, error) {
 			}
 		}
 	}
-	detail := fmt.Sprintf("%d values of %d KiB from node %d's CPUs, %d mappings %s: %s", count, valueSize>>10, writer, n, want,
-		segment{where: numa.Placement{Pages: pages}}.counts())
-	return detail, g.wantValues(p, writer, pages, count)
+	st, err := getStats(h1Client(), srv.Addr)
+	if err != nil {
+		return "", err
+	}
+	detail := fmt.Sprintf("%d values of %d KiB from node %d's CPUs, %d mappings %s: %s; /stats resident_by_node %v",
+		count, valueSize>>10, writer, n, want, segment{where: numa.Placement{Pages: pages}}.counts(), st.ResidentByNode)
+	var c collect
+	c.add(g.wantValues(p, writer, pages, count))
+	c.add(wantResident(p, st, pages))
+	return detail, c.err()
+}
+
+// wantResident checks /stats' resident_by_node against the pages of the
+// mappings with the policy under test. Interleaved, those mappings are
+// the store's segments and nothing else: the bytes must match page for
+// page. Local, the shard buffers share the policy, so the store's bytes
+// must lie on the same nodes and be no more.
+func wantResident(p numa.Policy, st *shard.Stats, pages map[int]int) error {
+	if st.ResidentError != "" {
+		return fmt.Errorf("/stats resident_error %q", st.ResidentError)
+	}
+	ps := int64(os.Getpagesize())
+	for n, b := range st.ResidentByNode {
+		mapped := int64(pages[n]) * ps
+		if p == numa.Interleave && b != mapped || b > mapped {
+			return fmt.Errorf("/stats resident_by_node %v, numa_maps pages %v", st.ResidentByNode, pages)
+		}
+	}
+	if len(st.ResidentByNode) != len(pages) {
+		return fmt.Errorf("/stats resident_by_node %v, numa_maps pages %v: other nodes", st.ResidentByNode, pages)
+	}
+	return nil
 }
 
 // freeMemory returns each memory node's free memory in bytes, from

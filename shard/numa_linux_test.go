@@ -2,7 +2,9 @@ package shard
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -94,5 +96,38 @@ func TestMapBuffersFails(t *testing.T) {
 	err = g.Serve(context.Background())
 	if !errors.Is(err, unix.ENOMEM) || !strings.Contains(err.Error(), "shard 0: map buffers for node 1") {
 		t.Errorf("Serve = %v, want the shard's map error", err)
+	}
+}
+
+// TestResidentByNodeStats checks that /stats carries what
+// Config.ResidentByNode reports, or its error, and leaves both out
+// without it.
+func TestResidentByNodeStats(t *testing.T) {
+	tests := []struct {
+		name      string
+		resident  func() (map[int]int64, error)
+		want      map[int]int64
+		wantError string
+	}{
+		{"none", nil, nil, ""},
+		{"by node", func() (map[int]int64, error) { return map[int]int64{0: 4096, 3: 8192}, nil }, map[int]int64{0: 4096, 3: 8192}, ""},
+		{"error", func() (map[int]int64, error) { return nil, errors.New("numa: move_pages: operation not permitted") },
+			nil, "numa: move_pages: operation not permitted"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ts := start(t, Config{Engine: EngineLoop, ResidentByNode: tc.resident}, 1)
+			resp, body := exchange(t, ts.addr, "GET /stats HTTP/1.1\r\nHost: x\r\n\r\n")
+			var st Stats
+			if err := json.Unmarshal([]byte(body), &st); err != nil || resp.StatusCode != 200 {
+				t.Fatalf("GET /stats: %d %q: %v", resp.StatusCode, body, err)
+			}
+			if !maps.Equal(st.ResidentByNode, tc.want) || st.ResidentError != tc.wantError {
+				t.Errorf("/stats resident_by_node %v, resident_error %q; want %v, %q", st.ResidentByNode, st.ResidentError, tc.want, tc.wantError)
+			}
+			if tc.resident == nil && (strings.Contains(body, "resident_by_node") || strings.Contains(body, "resident_error")) {
+				t.Errorf("/stats without ResidentByNode mentions it: %s", body)
+			}
+		})
 	}
 }
