@@ -291,7 +291,11 @@ func (s *serveCmd) newStore(maxBytes int64, mapSeg func(size, node int) ([]byte,
 }
 
 // confine keeps the whole process, runtime threads included, on the
-// shards' CPUs, and sizes GOMAXPROCS to match.
+// shards' CPUs, and sizes GOMAXPROCS to match, plus one: each loop holds
+// a P on its locked thread, and with no P to spare the runtime hands a
+// loop's P off and wakes a thread to look for work every time the loop
+// blocks in epoll_wait (measured under h2c load on one shard: the
+// runtime's threads took 18% of the process's CPU, 3% with the spare P).
 func confine(plan []topology.Shard) error {
 	cpus := make([]int, 0, len(plan))
 	for _, p := range plan {
@@ -300,7 +304,7 @@ func confine(plan []topology.Shard) error {
 	if err := affinity.Confine(cpus); err != nil {
 		return fmt.Errorf("confine to CPUs %s: %w", topology.FormatCPUList(cpus), err)
 	}
-	runtime.GOMAXPROCS(len(cpus))
+	runtime.GOMAXPROCS(len(cpus) + 1)
 	return nil
 }
 
