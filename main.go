@@ -38,9 +38,10 @@ const (
 )
 
 type cli struct {
-	Serve    serveCmd         `cmd:"" default:"withargs" help:"Serve the key-value API (the default command)."`
-	Topology topologyCmd      `cmd:"" help:"Print the machine's CPU and NUMA topology and the shard plan."`
-	Version  kong.VersionFlag `help:"Print the version and exit."`
+	Serve     serveCmd         `cmd:"" default:"withargs" help:"Serve the key-value API (the default command)."`
+	Topology  topologyCmd      `cmd:"" help:"Print the machine's CPU and NUMA topology and the shard plan."`
+	Version   kong.VersionFlag `help:"Print the version and exit."`
+	LogFormat string           `help:"Log format: text (key=value) or json (one object a line)." enum:"text,json" default:"text"`
 }
 
 // placement is what serve and topology share: where shards go.
@@ -67,6 +68,7 @@ type serveCmd struct {
 	ReadTimeout      time.Duration `help:"Time a client has to send a whole request once it starts (408 beyond)." default:"30s"`
 	IdleTimeout      time.Duration `help:"Idle keep-alive connections close after this long." default:"2m"`
 	ShutdownTimeout  time.Duration `help:"On SIGINT/SIGTERM, how long to let requests in flight finish." default:"10s"`
+	AdminAddr        string        `help:"Address (host:port) of the admin listener: /metrics, /stats, /healthz, /debug/pprof/. Empty disables it." default:"${admin}"`
 	NUMAMemory       string        `name:"numa-memory" help:"NUMA placement of value memory: interleave (spread over every memory node), local (on the writing shard's node), off (where first touched), or auto: interleave with more than one memory node, else off." default:"auto"`
 	Steer            string        `help:"Which shard takes a new connection: cpu (the shard of the CPU that receives it, else one on that CPU's NUMA node; a BPF program on the listeners), hash (the kernel's hash of addresses and ports), or auto: cpu with --pin-cores, else hash." enum:"auto,cpu,hash" default:"auto"`
 }
@@ -84,7 +86,7 @@ func main() {
 		kong.Name("corekv"),
 		kong.Description("A NUMA-aware, core-pinned HTTP key-value cache server."),
 		kong.DefaultEnvars("COREKV"),
-		kong.Vars{"version": version(), "engine": defaultEngine()},
+		kong.Vars{"version": version(), "engine": defaultEngine(), "admin": defaultAdminAddr},
 		kong.UsageOnError(),
 	)
 	if err != nil {
@@ -95,7 +97,7 @@ func main() {
 		fmt.Fprintf(os.Stderr, "corekv: %v\n", err)
 		os.Exit(2)
 	}
-	logger := log.New(os.Stderr, "corekv: ", log.LstdFlags)
+	logger := newLogger(os.Stderr, c.LogFormat)
 	if err := ctx.Run(logger); err != nil {
 		fmt.Fprintf(os.Stderr, "corekv: %v\n", err)
 		var usage usageError
@@ -157,7 +159,7 @@ func (s *serveCmd) Validate() error {
 	case s.PinCores && s.Engine == shard.EngineStd:
 		return errors.New("--pin-cores needs --engine=loop: net/http serves each connection on an unpinned goroutine")
 	}
-	return nil
+	return validAdminAddr(s.AdminAddr)
 }
 
 func (s *serveCmd) Run(logger *log.Logger) error {
@@ -205,7 +207,7 @@ func (s *serveCmd) Run(logger *log.Logger) error {
 	}
 	s.logPlan(plan, logger)
 	warnUnserved(readNetwork(topology.DefaultRoot, topology.DefaultProcRoot, h.machine, plan, logger.Printf), logger.Printf)
-	return serve(g)
+	return serve(g, s.AdminAddr, logger)
 }
 
 // capConcurrency lowers --concurrency-limit to maxConcurrency, saying so.
@@ -258,14 +260,22 @@ func (s *serveCmd) shardConfig(plan []topology.Shard, lns []*socket.Listener, st
 }
 
 // serve runs g until SIGINT or SIGTERM; a second signal ends the process
-// at once.
-func serve(g *shard.Group) error {
+// at once. The admin endpoints, on adminAddr unless it is empty, outlive
+// the drain, so that /healthz says so.
+func serve(g *shard.Group, adminAddr string, logger *log.Logger) error {
+	adminLn, err := listenAdmin(adminAddr)
+	if err != nil {
+		return err
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	go func() {
 		<-ctx.Done()
 		stop() // restores the default action: the next signal kills
 	}()
+	actx, astop := context.WithCancel(context.Background())
+	defer astop()
+	go serveAdmin(actx, adminLn, g, logger)
 	return g.Serve(ctx)
 }
 

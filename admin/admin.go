@@ -9,7 +9,6 @@ import (
 	"errors"
 	"io"
 	"log"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/pprof"
@@ -30,8 +29,9 @@ type Config struct {
 	// error saying why not otherwise (starting, draining): /healthz then
 	// answers 503 with its text.
 	Ready func() error
-	// Logger logs errors of the admin server itself. Default: none.
-	Logger *slog.Logger
+	// ErrorLog logs net/http's errors serving the endpoints. Default:
+	// none.
+	ErrorLog *log.Logger
 	// ShutdownTimeout bounds how long Serve waits, once its context ends,
 	// for requests in progress (a CPU profile runs for its whole
 	// duration) before it closes their connections. Default 1s.
@@ -44,8 +44,8 @@ func (c Config) withDefaults() Config {
 	if c.ContentType == "" {
 		c.ContentType = defaultContentType
 	}
-	if c.Logger == nil {
-		c.Logger = slog.New(slog.DiscardHandler)
+	if c.ErrorLog == nil {
+		c.ErrorLog = log.New(io.Discard, "", 0)
 	}
 	if c.ShutdownTimeout <= 0 {
 		c.ShutdownTimeout = time.Second
@@ -109,7 +109,7 @@ func Serve(ctx context.Context, ln net.Listener, cfg Config) error {
 		Handler:           Handler(cfg),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          log.New(errorLog{cfg.Logger}, "", 0),
+		ErrorLog:          cfg.ErrorLog,
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -127,12 +127,4 @@ func Serve(ctx context.Context, ln net.Listener, cfg Config) error {
 		return err
 	}
 	return nil
-}
-
-// errorLog passes net/http's error lines to a slog.Logger.
-type errorLog struct{ l *slog.Logger }
-
-func (e errorLog) Write(p []byte) (int, error) {
-	e.l.Warn("admin server", "err", string(bytes.TrimSpace(p)))
-	return len(p), nil
 }

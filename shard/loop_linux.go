@@ -65,7 +65,9 @@ func (s *shard) serveLoop(ctx context.Context) error {
 	s.h2srv.Store(l.h2)
 	stop := context.AfterFunc(ctx, l.stop)
 	defer stop()
+	s.serving.Store(true)
 	err = l.run()
+	s.serving.Store(false)
 	return err
 }
 

@@ -23,6 +23,7 @@ import (
 
 	"github.com/corekv/corekv/api"
 	"github.com/corekv/corekv/internal/http2"
+	"github.com/corekv/corekv/metrics"
 	"github.com/corekv/corekv/socket"
 	"github.com/corekv/corekv/store"
 	"github.com/corekv/corekv/topology"
@@ -154,17 +155,22 @@ type Group struct {
 	h2 *xhttp2.Server
 	// exec carries out the API's operations for every protocol.
 	exec api.Exec
+	// draining is set once Serve's context ended or a shard failed.
+	draining atomic.Bool
 }
 
 // shard is one listener and whatever serves it.
 type shard struct {
-	g      *Group
-	plan   topology.Shard
-	ln     *socket.Listener
-	sem    *semaphore
-	count  counters
-	tid    atomic.Int64
-	pinned atomic.Bool
+	g     *Group
+	plan  topology.Shard
+	ln    *socket.Listener
+	sem   *semaphore
+	count counters
+	m     *metrics.Shard // counts by the shard, in memory of its own
+	tid   atomic.Int64
+	// serving is set while the shard's loop or net/http server runs.
+	serving atomic.Bool
+	pinned  atomic.Bool
 	// h2srv is the loop's HTTP/2 server, for its counters.
 	h2srv atomic.Pointer[http2.Server]
 	// handler serves HTTP/2 streams and, in the std engine, every request.
@@ -202,7 +208,7 @@ func New(cfg Config) (*Group, error) {
 	g.exec = api.Exec{Store: cfg.Store, Limits: cfg.Limits, DefaultTTL: cfg.DefaultTTL, Stats: g.WriteStats, Logf: cfg.Logf}
 	base := &api.Handler{Exec: g.exec}
 	for i, p := range cfg.Plan {
-		s := &shard{g: g, plan: p, ln: cfg.Listeners[i], sem: newSemaphore(cfg.ConcurrencyLimit)}
+		s := &shard{g: g, plan: p, ln: cfg.Listeners[i], sem: newSemaphore(cfg.ConcurrencyLimit), m: new(metrics.Shard)}
 		var h http.Handler = base
 		if cfg.wrap != nil {
 			h = cfg.wrap(h)
@@ -244,8 +250,10 @@ func (g *Group) Serve(ctx context.Context) error {
 	select {
 	case first = <-errs: // a shard failed: stop the others
 		left--
+		g.draining.Store(true)
 		stop()
 	case <-ctx.Done():
+		g.draining.Store(true)
 		g.cfg.Logf("shutting down: draining for up to %v", g.cfg.ShutdownTimeout)
 	}
 	dctx, cancel := context.WithTimeout(context.Background(), g.cfg.ShutdownTimeout)
@@ -277,6 +285,20 @@ func (g *Group) maintainStore(ctx context.Context) {
 
 // storeMaintainEvery is how often maintainStore runs.
 const storeMaintainEvery = 250 * time.Millisecond
+
+// Ready returns nil once every shard serves, and an error saying why not
+// before (a shard not serving yet) and from the start of the drain on.
+func (g *Group) Ready() error {
+	if g.draining.Load() {
+		return errors.New("draining: shutting down")
+	}
+	for _, s := range g.shards {
+		if !s.serving.Load() {
+			return fmt.Errorf("shard %d not serving yet", s.plan.Shard)
+		}
+	}
+	return nil
+}
 
 // serve runs one shard with the configured engine.
 func (s *shard) serve(ctx context.Context) error {

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"unsafe"
 
+	"github.com/corekv/corekv/metrics"
 	"github.com/corekv/corekv/store"
 )
 
@@ -90,6 +91,32 @@ func (g *Group) Stats() Stats {
 		st.Shards = append(st.Shards, s.stats())
 	}
 	return st
+}
+
+// Scrape returns what /metrics exposes: each shard's counts, summed from
+// what its loop and its goroutines counted, and the store's figures.
+func (g *Group) Scrape() *metrics.Scrape {
+	sc := &metrics.Scrape{Engine: g.cfg.Engine, Store: scrapeStore(g.cfg.Store.Stats())}
+	for _, s := range g.shards {
+		p := s.plan
+		sc.Shards = append(sc.Shards, metrics.ShardScrape{
+			Labels:   metrics.Labels{Shard: p.Shard, CPU: p.CPU, Core: p.Core, Package: p.Package, Node: p.Node},
+			Counts:   s.m.Snapshot(),
+			Open:     s.count.open.Load(),
+			InFlight: s.sem.inUse(),
+			Pinned:   s.pinned.Load(),
+		})
+	}
+	return sc
+}
+
+// scrapeStore returns what /metrics exposes of the store.
+func scrapeStore(st store.Stats) metrics.Store {
+	ms := metrics.Store{
+		Items: st.Items, Bytes: st.Bytes,
+		Evictions: uint64(max(st.Evictions, 0)), Expirations: uint64(max(st.Expirations, 0)),
+	}
+	return ms
 }
 
 // WriteStats writes the /stats document as JSON.

@@ -37,6 +37,8 @@ func (s *shard) serveStd(ctx context.Context) error {
 		ErrorLog:       log.New(io.Discard, "", 0),
 	}
 	errc := make(chan error, 1)
+	s.serving.Store(true)
+	defer s.serving.Store(false)
 	go func() { errc <- srv.Serve(ln) }()
 	var serveErr error
 	select {

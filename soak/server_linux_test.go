@@ -49,7 +49,7 @@ type soakServer struct {
 // until it answers.
 func startServer(t *testing.T, bin string, shutdown time.Duration, args ...string) *soakServer {
 	t.Helper()
-	args = append([]string{"--host", "127.0.0.1", "--port", "0", "--shutdown-timeout", shutdown.String()}, args...)
+	args = append([]string{"--host", "127.0.0.1", "--port", "0", "--admin-addr", "127.0.0.1:0", "--shutdown-timeout", shutdown.String()}, args...)
 	cmd := exec.Command(bin, args...)
 	cmd.Env = hermeticEnv()
 	proc, err := serverproc.Start(t.Context(), serverproc.Config{Cmd: cmd})
@@ -172,17 +172,18 @@ func (s *soakServer) stop() {
 // expectedLog is what corekv may log: start-up, placement fall-backs that
 // depend on the machine, and the shutdown. Anything else (a panic, an
 // accept error, a data race report) fails the test.
-var expectedLog = regexp.MustCompile(`^corekv: \d{4}/\d\d/\d\d \d\d:\d\d:\d\d (` +
+var expectedLog = regexp.MustCompile(`^time=\S+ level=INFO msg="(` +
 	`listening on \S+ with \d+ shards: .*|` +
 	`limits: max-memory .*|` +
 	`shard \d+: cpu -?\d+ core -?\d+ package -?\d+ node -?\d+ pinned=false engine=(loop|std)|` +
+	`admin listening on 127\.0\.0\.1:\d+|` +
 	`cannot read the (process's CPU affinity|topology) .*|` +
 	`numa-memory: values .*|` +
 	`warning: --numa-memory=\S+: .*|` +
 	`steer: (cpu|hash) .*|` +
 	`warning: --steer=cpu: .*|` +
 	`warning: (network interrupts land on|cannot read where network interrupts land) .*|` +
-	`shutting down: draining for up to \S+)$`)
+	`shutting down: draining for up to \S+)"$`)
 
 func (s *soakServer) checkLog() {
 	s.t.Helper()
