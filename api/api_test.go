@@ -122,7 +122,7 @@ func newTestHandler(t *testing.T) (*Handler, *store.Cache) {
 	if err := st.Set([]byte("k"), []byte("v"), 0); err != nil {
 		t.Fatalf("Set(k, v) = %v", err)
 	}
-	h := &Handler{Exec{
+	h := &Handler{Exec: Exec{
 		Store:  st,
 		Limits: Limits{MaxKeySize: testMaxKey, MaxValueSize: testMaxValue},
 		Stats: func(w io.Writer) error {
@@ -131,6 +131,29 @@ func newTestHandler(t *testing.T) (*Handler, *store.Cache) {
 		},
 	}}
 	return h, st
+}
+
+// TestHandlerDone checks that Done sees each request's operation and
+// status after its answer is written.
+func TestHandlerDone(t *testing.T) {
+	h, _ := newTestHandler(t)
+	var got []Result
+	h.Done = func(r *http.Request, res *Result) { got = append(got, *res) }
+	for _, target := range []string{"/get/k", "/get/missing", "/nowhere"} {
+		h.ServeHTTP(httptest.NewRecorder(), newRequest("GET", target, ""))
+	}
+	want := []struct {
+		op     Op
+		status int
+	}{{OpGet, 200}, {OpGet, 404}, {OpNone, 404}}
+	if len(got) != len(want) {
+		t.Fatalf("Done called %d times for 3 requests", len(got))
+	}
+	for i, w := range want {
+		if got[i].Op != w.op || got[i].Status != w.status {
+			t.Errorf("request %d: Done saw op %v status %d, want op %v status %d", i, got[i].Op, got[i].Status, w.op, w.status)
+		}
+	}
 }
 
 // newRequest returns a request for the handler, which routes on

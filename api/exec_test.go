@@ -49,22 +49,24 @@ func TestDo(t *testing.T) {
 		want Result
 	}{
 		{"get", Request{Method: "GET", Target: "/get/k"},
-			Result{Status: http.StatusOK, ContentType: TypeValue, Value: []byte("v")}},
+			Result{Op: OpGet, Status: http.StatusOK, ContentType: TypeValue, Value: []byte("v")}},
 		{"head", Request{Method: "HEAD", Target: "/get/k?x"},
-			Result{Status: http.StatusOK, ContentType: TypeValue, Head: true, Value: []byte("v")}},
+			Result{Op: OpHead, Status: http.StatusOK, ContentType: TypeValue, Head: true, Value: []byte("v")}},
 		{"head missing", Request{Method: "HEAD", Target: "/get/nope"},
-			Result{Status: http.StatusNotFound, ContentType: TypeText, Head: true, Problem: ErrNoKey}},
+			Result{Op: OpHead, Status: http.StatusNotFound, ContentType: TypeText, Head: true, Problem: ErrNoKey}},
 		{"method", Request{Method: "HEAD", Target: "/store/k"},
 			Result{Status: http.StatusMethodNotAllowed, ContentType: TypeText, Allow: allowStore, Head: true, Problem: ErrMethod}},
 		{"unframed store", Request{Method: "PUT", Target: "/store/k", Unframed: true},
-			Result{Status: http.StatusLengthRequired, ContentType: TypeText, Problem: ErrNoLength}},
+			Result{Op: OpSet, Status: http.StatusLengthRequired, ContentType: TypeText, Problem: ErrNoLength}},
 		{"body too large", Request{Method: "PUT", Target: "/store/k", Body: &fixedBody{err: ErrValueTooLarge}},
-			Result{Status: http.StatusRequestEntityTooLarge, ContentType: TypeText, Close: true, Problem: ErrValueTooLarge}},
+			Result{Op: OpSet, Status: http.StatusRequestEntityTooLarge, ContentType: TypeText, Close: true, Problem: ErrValueTooLarge}},
 		{"body unreadable", Request{Method: "PUT", Target: "/store/k", Body: &fixedBody{err: io.ErrUnexpectedEOF}},
-			Result{Status: http.StatusBadRequest, ContentType: TypeText, Close: true, Problem: ErrBadBody}},
+			Result{Op: OpSet, Status: http.StatusBadRequest, ContentType: TypeText, Close: true, Problem: ErrBadBody}},
 		{"stats failing", Request{Method: "GET", Target: "/stats"},
-			Result{Status: http.StatusInternalServerError, ContentType: TypeText, Problem: ErrInternal}},
-		{"delete", Request{Method: "DELETE", Target: "/store/k"}, Result{Status: http.StatusNoContent}},
+			Result{Op: OpStats, Status: http.StatusInternalServerError, ContentType: TypeText, Problem: ErrInternal}},
+		{"delete", Request{Method: "DELETE", Target: "/store/k"}, Result{Op: OpDelete, Status: http.StatusNoContent}},
+		{"bad key", Request{Method: "GET", Target: "/get/%zz"},
+			Result{Op: OpGet, Status: http.StatusBadRequest, ContentType: TypeText, Problem: ErrBadEscape}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -72,7 +74,7 @@ func TestDo(t *testing.T) {
 			var logged int
 			x.Logf = func(string, ...any) { logged++ }
 			got := x.Do(&tc.req, nil)
-			if got.Status != tc.want.Status || got.ContentType != tc.want.ContentType || got.Allow != tc.want.Allow ||
+			if got.Op != tc.want.Op || got.Status != tc.want.Status || got.ContentType != tc.want.ContentType || got.Allow != tc.want.Allow ||
 				got.Head != tc.want.Head || got.Close != tc.want.Close || got.Text != tc.want.Text ||
 				got.Problem != tc.want.Problem || string(got.Value) != string(tc.want.Value) {
 				t.Errorf("Do(%+v) = %+v, want %+v", tc.req, got, tc.want)

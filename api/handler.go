@@ -12,6 +12,9 @@ import (
 // streams of both engines: it calls Exec.Do and encodes the Result.
 type Handler struct {
 	Exec
+	// Done, if set, is called with each request and its result once the
+	// answer is written (to net/http's buffers): to count it.
+	Done func(r *http.Request, res *Result)
 }
 
 // ServeHTTP answers one request.
@@ -47,6 +50,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, res.Problem.Msg+"\n")
 	}
 	w.Write(res.Value)
+	if h.Done != nil {
+		h.Done(r, &res)
+	}
 }
 
 // origin returns a request target in origin form. net/http leaves an

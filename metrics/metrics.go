@@ -227,6 +227,12 @@ func (c *Counters) Observe(d time.Duration) {
 	c.latencySum += uint64(max(d, 0))
 }
 
+// ObserveN counts n requests of the same latency, answered by one write.
+func (c *Counters) ObserveN(d time.Duration, n int) {
+	c.latency[bucket(d)] += uint64(n)
+	c.latencySum += uint64(n) * uint64(max(d, 0))
+}
+
 // Received counts bytes read from clients.
 func (c *Counters) Received(n int) { c.received += uint64(n) }
 
@@ -284,7 +290,7 @@ func (c *Shared) SlotWait() { atomic.AddUint64(&c.slotWaits, 1) }
 // Stream counts an HTTP/2 stream opened by a client.
 func (c *Shared) Stream() { atomic.AddUint64(&c.streams, 1) }
 
-// Reset counts an HTTP/2 stream ended by RST_STREAM, sent or received.
+// Reset counts an HTTP/2 stream reset by the client.
 func (c *Shared) Reset() { atomic.AddUint64(&c.resets, 1) }
 
 // Lookup counts a GET or HEAD of a key: a hit if it was found.

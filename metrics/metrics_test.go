@@ -115,7 +115,7 @@ func scrapeTwo() *Scrape {
 	a.Loop.Lookup(false)
 	a.Loop.Observe(5 * time.Microsecond)
 	a.Loop.Observe(30 * time.Microsecond)
-	a.Loop.Observe(2 * time.Second)
+	a.Loop.ObserveN(2*time.Second, 1)
 	a.Loop.Received(1000)
 	a.Loop.Sent(3000)
 	a.Loop.TimedOut(TimeoutRead)

@@ -23,6 +23,17 @@ type ShardScrape struct {
 	InFlight int
 	// Pinned reports whether the shard's loop thread is pinned to its CPU.
 	Pinned bool
+	// HTTP2 are the counts of the HTTP/2 server on the shard's event
+	// loop, which keeps its own; its streams and resets add to Counts'.
+	HTTP2 H2Counts
+}
+
+// H2Counts are an HTTP/2 server's counts.
+type H2Counts struct {
+	Streams uint64 // streams opened by the client
+	Resets  uint64 // streams reset by the client
+	Refused uint64 // streams refused: over a limit
+	Errors  uint64 // connections ended by a connection error
 }
 
 // Store is the shared store as a scrape sees it.
@@ -209,9 +220,13 @@ func (t *text) connections(s *Scrape) {
 	t.perShard(s, "corekv_slot_waits_total", "counter", "Requests that found every concurrency slot taken and waited for one.",
 		func(sh *ShardScrape) float64 { return float64(sh.Counts.slotWaits) })
 	t.perShard(s, "corekv_http2_streams_total", "counter", "HTTP/2 streams opened by clients.",
-		func(sh *ShardScrape) float64 { return float64(sh.Counts.streams) })
-	t.perShard(s, "corekv_http2_resets_total", "counter", "HTTP/2 streams ended by RST_STREAM, sent or received.",
-		func(sh *ShardScrape) float64 { return float64(sh.Counts.resets) })
+		func(sh *ShardScrape) float64 { return float64(sh.Counts.streams + sh.HTTP2.Streams) })
+	t.perShard(s, "corekv_http2_resets_total", "counter", "HTTP/2 streams reset by clients (RST_STREAM).",
+		func(sh *ShardScrape) float64 { return float64(sh.Counts.resets + sh.HTTP2.Resets) })
+	t.perShard(s, "corekv_http2_refused_streams_total", "counter", "HTTP/2 streams refused for going over a limit.",
+		func(sh *ShardScrape) float64 { return float64(sh.HTTP2.Refused) })
+	t.perShard(s, "corekv_http2_connection_errors_total", "counter", "HTTP/2 connections ended by a connection error (GOAWAY with an error code).",
+		func(sh *ShardScrape) float64 { return float64(sh.HTTP2.Errors) })
 }
 
 func (t *text) traffic(s *Scrape) {

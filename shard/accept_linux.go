@@ -7,6 +7,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/corekv/corekv/internal/http1"
+	"github.com/corekv/corekv/metrics"
 	"github.com/corekv/corekv/socket"
 )
 
@@ -36,7 +37,7 @@ func (l *loop) accept() {
 		l.conns[fd] = &conn{fd: fd, deadline: l.now.Add(l.cfg.IdleTimeout)}
 		l.open++
 		l.starved = false
-		l.s.count.accepted.Add(1)
+		l.m.Accepted()
 		l.s.count.open.Add(1)
 	}
 }
@@ -64,6 +65,7 @@ func (l *loop) pauseAccept(err error) {
 		l.cfg.Logf("shard %d: accept paused for %v: %v", l.s.plan.Shard, acceptPause, err)
 	}
 	l.acceptAfter = l.now.Add(acceptPause)
+	l.m.Paused(metrics.PauseDescriptors)
 	l.arm()
 }
 
@@ -87,6 +89,9 @@ func (l *loop) arm() {
 	if err := l.ctl(unix.EPOLL_CTL_MOD, l.lfd, events); err != nil {
 		l.epollFailed(err, "arming the listener is retried")
 		return
+	}
+	if !want && l.acceptAfter.IsZero() {
+		l.m.Paused(metrics.PauseMaxConns)
 	}
 	l.accepting = want
 }
@@ -124,11 +129,20 @@ func (l *loop) expire(c *conn) {
 		return
 	}
 	if len(c.in) > 0 && !c.linger && len(c.out) == 0 {
+		l.m.TimedOut(metrics.TimeoutRead)
+		l.m.Request(metrics.RouteNone, metrics.MethodOther, http1.ErrTimeout.Status, metrics.HTTP11)
 		l.out.Reset()
+		l.batch = batch{} // not timed: it never arrived whole
 		l.out.Refuse(http1.ErrTimeout, l.date)
 		c.closing = true
 		l.flush(c)
 		return
+	}
+	switch {
+	case len(c.out) > 0:
+		l.m.TimedOut(metrics.TimeoutWrite)
+	case !c.linger:
+		l.m.TimedOut(metrics.TimeoutIdle)
 	}
 	l.closeConn(c)
 }

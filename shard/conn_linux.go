@@ -1,6 +1,8 @@
 package shard
 
 import (
+	"time"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/corekv/corekv/internal/http1"
@@ -49,6 +51,10 @@ func (l *loop) serve(c *conn, data []byte) {
 	}
 	for {
 		l.out.Reset()
+		l.batch = batch{first: l.now, rest: l.now}
+		if len(c.in) > 0 && &data[0] == &c.in[0] {
+			l.batch.first = c.first
+		}
 		used, switched := l.process(c, data)
 		if switched {
 			l.serveH2(c, data[used:]) // after what l.out holds already
@@ -82,6 +88,7 @@ func (l *loop) readInput(c *conn) ([]byte, bool) {
 		l.closeConn(c)
 		return nil, false
 	}
+	l.m.Received(n)
 	if len(c.in) > 0 {
 		c.in = c.in[:len(c.in)+n]
 		return c.in, true
@@ -125,6 +132,7 @@ func (l *loop) keep(c *conn, data []byte, used int) {
 	}
 	if used > 0 || len(c.in) == 0 {
 		c.deadline = l.now.Add(l.cfg.ReadTimeout)
+		c.first = l.now
 	}
 	if len(c.in) > 0 && &data[0] == &c.in[0] {
 		c.in = c.in[:copy(c.in, rest)]
@@ -136,6 +144,8 @@ func (l *loop) keep(c *conn, data []byte, used int) {
 // flush writes the batch's responses with one writev. What the socket does
 // not take stays queued and the connection stops reading until it drains.
 func (l *loop) flush(c *conn) {
+	b := l.batch
+	l.batch = batch{}
 	if l.out.Len() == 0 {
 		l.finish(c)
 		return
@@ -145,7 +155,9 @@ func (l *loop) flush(c *conn) {
 		l.closeConn(c)
 		return
 	}
+	l.m.Sent(n)
 	if n < l.out.Len() {
+		c.pending = b
 		c.out = l.out.BytesFrom(n)
 		// Unread answers count as idle time: if the client does not take
 		// them within IdleTimeout, expire closes the connection.
@@ -153,7 +165,22 @@ func (l *loop) flush(c *conn) {
 		l.modify(c, unix.EPOLLOUT)
 		return
 	}
+	l.observe(b)
 	l.finish(c)
+}
+
+// observe counts the latency of a batch's requests, whose answers' last
+// bytes the kernel has just taken: one clock reading per write, not one
+// per request.
+func (l *loop) observe(b batch) {
+	if b.n == 0 {
+		return
+	}
+	now := l.now.Add(time.Since(l.now)) // monotonic only: one clock read
+	l.m.Observe(now.Sub(b.first))
+	if b.n > 1 {
+		l.m.ObserveN(now.Sub(b.rest), b.n-1)
+	}
 }
 
 // writePending writes queued output. Once all of it went, the connection
@@ -164,11 +191,14 @@ func (l *loop) writePending(c *conn) {
 		l.closeConn(c)
 		return
 	}
+	l.m.Sent(n)
 	c.out = c.out[n:]
 	if len(c.out) > 0 {
 		return
 	}
 	c.out = nil
+	l.observe(c.pending)
+	c.pending = batch{}
 	if !l.modify(c, unix.EPOLLIN|unix.EPOLLRDHUP) {
 		return
 	}
@@ -247,6 +277,7 @@ func (l *loop) closeConn(c *conn) {
 func (l *loop) park(c *conn) {
 	c.parked = true
 	l.parked = append(l.parked, c)
+	l.m.SlotWait()
 	l.modify(c, 0)
 }
 

@@ -6,6 +6,7 @@ import (
 	"github.com/corekv/corekv/api"
 	"github.com/corekv/corekv/internal/http1"
 	"github.com/corekv/corekv/internal/http2"
+	"github.com/corekv/corekv/metrics"
 )
 
 // newH2 returns the loop's HTTP/2 server: h2c connections are served on
@@ -28,9 +29,11 @@ func (l *loop) newH2() *http2.Server {
 // the store: a value is read zero-copy, and internal/http2 copies what flow
 // control holds back past this iteration.
 func (l *loop) serveStream(r *api.Request) api.Result {
-	l.s.count.requests.Add(1)
 	r.Shard = l.st
-	return l.exec.Do(r, l.key)
+	res := l.exec.Do(r, l.key)
+	countLoop(l.m, r.Method, metrics.HTTP2, &res)
+	l.batch.n++
+	return res
 }
 
 // startH2 makes c an HTTP/2 connection (prior knowledge).
@@ -69,6 +72,7 @@ func (l *loop) serveH2(c *conn, data []byte) {
 		c.h2.Shutdown(&l.out)
 	}
 	for {
+		l.batch = batch{first: l.now, rest: l.now} // streams are timed from the read that completed them
 		used := c.h2.Feed(data, &l.out)
 		l.keepH2(c, data, used)
 		if c.h2.Done() {
@@ -128,6 +132,7 @@ func (l *loop) expireH2(c *conn) {
 		return
 	}
 	l.out.Reset()
+	l.batch = batch{}
 	c.h2.Expire(l.now, &l.out)
 	if c.h2.Done() {
 		c.closing = true

@@ -16,6 +16,7 @@ import (
 	"github.com/corekv/corekv/api"
 	"github.com/corekv/corekv/internal/http1"
 	"github.com/corekv/corekv/internal/http2"
+	"github.com/corekv/corekv/metrics"
 	"github.com/corekv/corekv/store"
 )
 
@@ -95,6 +96,8 @@ type loop struct {
 	h2      *http2.Server
 	h2wait  []*conn // HTTP/2 connections whose requests wait for a slot
 	h2spare []*conn
+	m       *metrics.Counters // the shard's, this thread's to write
+	batch   batch             // the requests answered in the batch being built
 	now     time.Time
 	date    []byte
 	dateSec int64
@@ -127,6 +130,17 @@ type conn struct {
 	h2wait   bool   // in loop.h2wait
 	served   uint64
 	deadline time.Time // idle or read deadline
+	first    time.Time // when the first byte of the request kept in in was read
+	pending  batch     // the requests answered in out, timed once it is written
+}
+
+// batch is what the latency of the requests answered by one write runs
+// from: the loop's clock, read once per iteration after epoll_wait, when
+// their first bytes were read.
+type batch struct {
+	first time.Time // the first request's, which may have begun in an earlier read
+	rest  time.Time // the others', read by this iteration
+	n     int       // requests answered
 }
 
 func newLoop(s *shard) (*loop, error) {
@@ -166,6 +180,7 @@ func (l *loop) init() {
 	l.exec = &l.s.g.exec
 	l.st = l.cfg.Store.NewShard(l.s.plan.Node)
 	l.h2 = l.newH2()
+	l.m = &l.s.m.Loop
 	l.tick(l.cfg.Now())
 }
 

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/corekv/corekv/api"
+	"github.com/corekv/corekv/metrics"
 	"github.com/corekv/corekv/store"
 )
 
@@ -26,7 +27,7 @@ func memLoop(t testing.TB) (*loop, *conn) {
 		Now:    func() time.Time { return time.Unix(1700000000, 0) },
 	}.withDefaults()}
 	g.exec = api.Exec{Store: g.cfg.Store, Limits: g.cfg.Limits, Stats: g.WriteStats}
-	s := &shard{g: g, sem: newSemaphore(DefaultConcurrencyLimit)}
+	s := &shard{g: g, sem: newSemaphore(DefaultConcurrencyLimit), m: new(metrics.Shard)}
 	g.shards = []*shard{s}
 	l := &loop{s: s, cfg: &g.cfg, epfd: -1, wakefd: -1, lfd: -1}
 	l.init()

@@ -3,6 +3,7 @@ package shard
 import (
 	"github.com/corekv/corekv/api"
 	"github.com/corekv/corekv/internal/http1"
+	"github.com/corekv/corekv/metrics"
 )
 
 // process answers the complete requests at the start of data, appending the
@@ -92,11 +93,12 @@ func (l *loop) refuse(c *conn, p *api.Problem) {
 		return
 	}
 	l.out.Refuse(p, l.date)
+	l.m.Request(metrics.RouteNone, metrics.MethodOther, p.Status, metrics.HTTP11)
+	l.batch.n++
 }
 
 // answer serves one complete request whose body spans body.
 func (l *loop) answer(c *conn, r *http1.Request, body []byte, size int) {
-	l.s.count.requests.Add(1)
 	f := http1.Framing{KeepAlive: r.KeepAlive && !l.draining, HTTP10: r.Minor == 0}
 	l.body = loopBody{r: r, span: body, size: size}
 	req := api.Request{Method: r.Method, Target: r.Origin(), Unframed: r.Unframed(), Body: &l.body, Shard: l.st}
@@ -108,6 +110,12 @@ func (l *loop) answer(c *conn, r *http1.Request, body []byte, size int) {
 		c.closing = true
 	}
 	l.out.Result(&res, l.date, f)
+	p := metrics.HTTP11
+	if f.HTTP10 {
+		p = metrics.HTTP10
+	}
+	countLoop(l.m, r.Method, p, &res)
+	l.batch.n++
 }
 
 // loopBody is the body of the request the loop answers.

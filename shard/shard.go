@@ -206,10 +206,9 @@ func New(cfg Config) (*Group, error) {
 		return nil, fmt.Errorf("shard: configure http2: %w", err)
 	}
 	g.exec = api.Exec{Store: cfg.Store, Limits: cfg.Limits, DefaultTTL: cfg.DefaultTTL, Stats: g.WriteStats, Logf: cfg.Logf}
-	base := &api.Handler{Exec: g.exec}
 	for i, p := range cfg.Plan {
 		s := &shard{g: g, plan: p, ln: cfg.Listeners[i], sem: newSemaphore(cfg.ConcurrencyLimit), m: new(metrics.Shard)}
-		var h http.Handler = base
+		var h http.Handler = &api.Handler{Exec: g.exec, Done: s.countHTTP}
 		if cfg.wrap != nil {
 			h = cfg.wrap(h)
 		}
@@ -219,13 +218,22 @@ func New(cfg Config) (*Group, error) {
 	return g, nil
 }
 
-// limit counts a request against the shard's semaphore while h serves it.
+// limit counts a request against the shard's semaphore while h serves it,
+// and times h: net/http hands over a parsed request and buffers the
+// answer, so the latency of these requests is the handler's time.
 func (s *shard) limit(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.sem.acquire()
+		if !s.sem.tryAcquire() {
+			s.m.Shared.SlotWait()
+			s.sem.acquire()
+		}
 		defer s.sem.release()
-		s.count.requests.Add(1)
+		if r.ProtoMajor == 2 {
+			s.m.Shared.Stream()
+		}
+		start := time.Now()
 		h.ServeHTTP(w, r)
+		s.m.Shared.Observe(time.Since(start))
 	})
 }
 

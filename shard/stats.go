@@ -11,16 +11,15 @@ import (
 	"github.com/corekv/corekv/store"
 )
 
-// counters are one shard's statistics. The event loop is their only writer
-// on the hot path; readers load them atomically.
+// counters are one shard's connection counts, which bound accepting at
+// MaxConns: written by the event loop and by the goroutines of its HTTP/2
+// connections. What is counted only to be reported is in shard.m.
 type counters struct {
-	accepted atomic.Uint64
-	open     atomic.Int64
-	requests atomic.Uint64
+	open atomic.Int64
 	// epollErrors counts failed epoll_ctl calls: each closed a connection
 	// or left the listener to be armed again.
 	epollErrors atomic.Uint64
-	_           [cacheLine - 4*8]byte // keep shards' counters on separate cache lines
+	_           [cacheLine - 2*8]byte // keep shards' counters on separate cache lines
 }
 
 // cacheLine is the size of a CPU cache line on amd64 and arm64, in bytes.
@@ -105,9 +104,20 @@ func (g *Group) Scrape() *metrics.Scrape {
 			Open:     s.count.open.Load(),
 			InFlight: s.sem.inUse(),
 			Pinned:   s.pinned.Load(),
+			HTTP2:    s.scrapeH2(),
 		})
 	}
 	return sc
+}
+
+// scrapeH2 returns the figures of the shard's HTTP/2 server on its loop.
+func (s *shard) scrapeH2() metrics.H2Counts {
+	h := s.h2srv.Load()
+	if h == nil {
+		return metrics.H2Counts{}
+	}
+	st := h.Stats()
+	return metrics.H2Counts{Streams: st.Streams, Resets: st.Resets, Refused: st.Refused, Errors: st.Errors}
 }
 
 // scrapeStore returns what /metrics exposes of the store.
@@ -125,6 +135,7 @@ func (g *Group) WriteStats(w io.Writer) error {
 }
 
 func (s *shard) stats() ShardStats {
+	c := s.m.Snapshot()
 	st := ShardStats{
 		Shard:       s.plan.Shard,
 		CPU:         s.plan.CPU,
@@ -133,9 +144,9 @@ func (s *shard) stats() ShardStats {
 		Node:        s.plan.Node,
 		Pinned:      s.pinned.Load(),
 		TID:         int(s.tid.Load()),
-		Accepted:    s.count.accepted.Load(),
+		Accepted:    c.Accepts(),
 		Open:        s.count.open.Load(),
-		Requests:    s.count.requests.Load(),
+		Requests:    c.Requests(),
 		InFlight:    s.sem.inUse(),
 		EpollErrors: s.count.epollErrors.Load(),
 	}

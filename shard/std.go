@@ -21,7 +21,7 @@ func (s *shard) serveStd(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	ln := newLimitListener(inner, s.g.cfg.MaxConns, &s.count)
+	ln := newLimitListener(inner, s.g.cfg.MaxConns, s)
 	protocols := new(http.Protocols)
 	protocols.SetHTTP1(true)
 	protocols.SetUnencryptedHTTP2(true)
@@ -66,11 +66,11 @@ type limitListener struct {
 	slots  chan struct{} // one element per open connection
 	closed chan struct{}
 	once   sync.Once
-	count  *counters
+	s      *shard
 }
 
-func newLimitListener(ln net.Listener, max int, count *counters) *limitListener {
-	return &limitListener{Listener: ln, slots: make(chan struct{}, max), closed: make(chan struct{}), count: count}
+func newLimitListener(ln net.Listener, max int, s *shard) *limitListener {
+	return &limitListener{Listener: ln, slots: make(chan struct{}, max), closed: make(chan struct{}), s: s}
 }
 
 func (l *limitListener) Accept() (net.Conn, error) {
@@ -84,8 +84,8 @@ func (l *limitListener) Accept() (net.Conn, error) {
 		<-l.slots
 		return nil, err
 	}
-	l.count.accepted.Add(1)
-	l.count.open.Add(1)
+	l.s.m.Shared.Accepted()
+	l.s.count.open.Add(1)
 	return &limitConn{Conn: c, l: l}, nil
 }
 
@@ -106,10 +106,24 @@ type limitConn struct {
 func (c *limitConn) Close() error {
 	err := c.Conn.Close()
 	c.once.Do(func() {
-		c.l.count.open.Add(-1)
+		c.l.s.count.open.Add(-1)
 		<-c.l.slots
 	})
 	return err
+}
+
+// Read counts the bytes read.
+func (c *limitConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	c.l.s.m.Shared.Received(n)
+	return n, err
+}
+
+// Write counts the bytes written.
+func (c *limitConn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	c.l.s.m.Shared.Sent(n)
+	return n, err
 }
 
 // CloseWrite shuts the write side, which net/http does before it closes a
