@@ -19,6 +19,8 @@ apt_install() {
 	fi
 }
 apt_install curl util-linux nginx iproute2 memcached redis-server
+# prometheus (with promtool), for soak.TestPrometheus: the real server scrapes corekv.
+apt_install prometheus
 # h2load, for shard.TestH2Load (the loop engine's h2c under many streams).
 apt_install nghttp2-client
 

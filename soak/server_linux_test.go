@@ -85,6 +85,24 @@ func hermeticEnv() []string {
 	return env
 }
 
+// adminRE matches the line corekv logs once its admin listener is open.
+var adminRE = regexp.MustCompile(`admin listening on ([0-9.:]+)`)
+
+// adminAddr returns the admin listener's address, once logged.
+func (s *soakServer) adminAddr() string {
+	s.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if m := adminRE.FindStringSubmatch(s.proc.Output()); m != nil {
+			return m[1]
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("corekv logged no admin address:\n%s", s.proc.Output())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // sampleRSS records the peak VmRSS until the process ends.
 func (s *soakServer) sampleRSS() {
 	tick := time.NewTicker(20 * time.Millisecond)
