@@ -56,7 +56,8 @@ type cli struct {
 	ZipfS     float64 `name:"zipf-s" default:"1.1" help:"Exponent of the zipf distribution (above 1)."`
 	Seed      uint64  `default:"1" help:"Seed of the request generators; equal seeds send equal requests."`
 
-	Out string `default:"bench/out" placeholder:"DIR" help:"Directory for report.json, rounds.csv, summary.csv, summary.txt and the PNG charts; empty: none."`
+	Out     string `default:"bench/out" placeholder:"DIR" help:"Directory for report.json, rounds.csv, summary.csv, summary.txt and the PNG charts; empty: none."`
+	Profile bool   `help:"Take a CPU profile of the server over each round's timed steps, through its admin listener, and write them to --out with each configuration's merged profile and its call graph (profile-LABEL.pb.gz, profile-LABEL.svg; needs Graphviz's dot)."`
 }
 
 func (c *cli) Validate() error {
@@ -74,6 +75,9 @@ func (c *cli) Validate() error {
 	}
 	if c.Target != "" && c.ServerBin != "" {
 		return fmt.Errorf("--target and --server-bin exclude each other")
+	}
+	if c.Profile && (c.Target != "" || c.Out == "") {
+		return fmt.Errorf("--profile needs a server bench starts (no --target) and an --out directory")
 	}
 	_, _, err := parseRates(c.Rates)
 	return err

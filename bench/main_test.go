@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"runtime"
@@ -57,6 +58,7 @@ func fakeServer() int {
 	fs := flag.NewFlagSet("fake", flag.ContinueOnError)
 	host, port := fs.String("host", "", ""), fs.String("port", "", "")
 	fs.Bool("pin-cores", false, "")
+	fs.String("admin-addr", "", "")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		return 2
 	}
@@ -214,7 +216,9 @@ func TestEndToEndH2C(t *testing.T) {
 	}
 }
 
-// TestEndToEndCorekv runs bench against corekv built from this module.
+// TestEndToEndCorekv runs bench against corekv built from this module,
+// with --profile: each configuration gets its rounds' CPU profiles, their
+// merge and its call graph.
 func TestEndToEndCorekv(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds corekv")
@@ -232,7 +236,11 @@ func TestEndToEndCorekv(t *testing.T) {
 	for _, proto := range []string{"h1", "h2c"} {
 		t.Run(proto, func(t *testing.T) {
 			out := t.TempDir()
-			r, table := benchRun(t, shortRun(out, "--server-bin", bin, "--proto", proto)...)
+			args := shortRun(out, "--server-bin", bin, "--proto", proto)
+			if proto == "h1" {
+				args = append(args, "--profile")
+			}
+			r, table := benchRun(t, args...)
 			checkShape(t, r, table, out)
 			for _, rd := range r.Rounds {
 				if rd.Engine == "" || len(rd.Shards) == 0 {
@@ -248,6 +256,37 @@ func TestEndToEndCorekv(t *testing.T) {
 					}
 				}
 			}
+			if proto == "h1" {
+				checkProfiles(t, r, table, out)
+			}
 		})
+	}
+}
+
+// checkProfiles asserts what --profile must produce: each configuration's
+// round profile, their merge and, with Graphviz, its call graph, named in
+// the summary.
+func checkProfiles(t *testing.T, r *report.Report, table, out string) {
+	t.Helper()
+	_, dotErr := exec.LookPath("dot")
+	for _, c := range r.Configs {
+		if len(c.Profiles) != 1 || c.Profile != "profile-"+c.Label+".pb.gz" {
+			t.Errorf("%s: profiles %v, merged %q; want one round's and profile-%s.pb.gz", c.Label, c.Profiles, c.Profile, c.Label)
+			continue
+		}
+		for _, p := range append(c.Profiles, c.Profile) {
+			if b, err := os.ReadFile(filepath.Join(out, p)); err != nil || !bytes.HasPrefix(b, []byte{0x1f, 0x8b}) {
+				t.Errorf("%s: %s is not a gzipped profile: %v", c.Label, p, err)
+			}
+		}
+		if !strings.Contains(table, c.Profile) {
+			t.Errorf("the summary does not name %s:\n%s", c.Profile, table)
+		}
+		if dotErr != nil {
+			continue // no Graphviz: no call graph
+		}
+		if b, err := os.ReadFile(filepath.Join(out, c.Graph)); err != nil || !bytes.Contains(b, []byte("<svg")) {
+			t.Errorf("%s: call graph %q: %v, want an SVG", c.Label, c.Graph, err)
+		}
 	}
 }

@@ -63,10 +63,17 @@ func run(ctx context.Context, c *cli, stdout, stderr io.Writer) error {
 	if isTerminal(stdout) {
 		cfg.Progress = newBar(stdout).update
 	}
+	if c.Profile {
+		if err := os.MkdirAll(c.Out, 0o755); err != nil {
+			return err
+		}
+		cfg.ProfileDir = c.Out
+	}
 	r, runErr := suite.Run(ctx, cfg)
 	if r == nil {
 		return runErr
 	}
+	mergeProfiles(ctx, r, c.Out, logf)
 	if err := r.WriteTable(stdout); err != nil {
 		return err
 	}

@@ -63,6 +63,12 @@ type Config struct {
 	Label string   `json:"label"`
 	Args  []string `json:"server_args"`
 	Proto string   `json:"proto"`
+	// Profiles are the CPU profiles of its rounds' servers (bench
+	// --profile), file names in the output directory.
+	Profiles []string `json:"profiles,omitempty"`
+	// Profile is their merge, and Graph its call graph rendered by pprof.
+	Profile string `json:"profile,omitempty"`
+	Graph   string `json:"profile_graph,omitempty"`
 }
 
 // Step is one timed step: closed loop (Rate 0) or open loop at Rate.
@@ -86,6 +92,7 @@ type Round struct {
 	Engine       string             `json:"engine,omitempty"`
 	GOMAXPROCS   int                `json:"gomaxprocs,omitempty"`
 	Shards       []shard.ShardStats `json:"shards,omitempty"`
+	Profile      string             `json:"profile,omitempty"` // its CPU profile's file, with --profile
 	Measurements []Measurement      `json:"measurements"`
 	ServerExit   string             `json:"server_exit,omitempty"`
 }

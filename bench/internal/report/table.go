@@ -22,6 +22,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 		r.writeStep(&b, step)
 	}
 	r.writeErrors(&b)
+	r.writeProfiles(&b)
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -105,6 +106,24 @@ func (r *Report) gomaxprocs(cfg int) string {
 		parts = append(parts, fmt.Sprint(n))
 	}
 	return strings.Join(parts, ",")
+}
+
+// writeProfiles lists the CPU profiles, if any were taken.
+func (r *Report) writeProfiles(b *strings.Builder) {
+	if !slices.ContainsFunc(r.Configs, func(c Config) bool { return len(c.Profiles) > 0 }) {
+		return
+	}
+	b.WriteString("\nserver CPU profiles over the timed steps of every round (go tool pprof -http=: FILE):\n")
+	for _, c := range r.Configs {
+		switch {
+		case c.Profile != "" && c.Graph != "":
+			fmt.Fprintf(b, "  %s: %s, call graph %s\n", c.Label, c.Profile, c.Graph)
+		case c.Profile != "":
+			fmt.Fprintf(b, "  %s: %s\n", c.Label, c.Profile)
+		default:
+			fmt.Fprintf(b, "  %s: %s\n", c.Label, strings.Join(c.Profiles, " "))
+		}
+	}
 }
 
 func (r *Report) writeErrors(b *strings.Builder) {

@@ -16,7 +16,8 @@ import (
 type Config struct {
 	// Bin is the server binary.
 	Bin string
-	// Args are extra arguments; bench adds --host and --port itself.
+	// Args are extra arguments; bench adds --host, --port and
+	// --admin-addr itself.
 	Args []string
 	// CPUs, when set, confines the server to these CPUs with taskset -c
 	// (util-linux), from its first instruction on.
@@ -25,6 +26,9 @@ type Config struct {
 	Host string
 	// Port is the port; 0 picks a free one.
 	Port int
+	// Admin starts the server's admin listener (--admin-addr) on a free
+	// port of Host, for CPU profiles; without it the listener is off.
+	Admin bool
 	// Ready bounds the wait for the server's first answer. Default 10s.
 	Ready time.Duration
 	// Stop bounds the wait for a clean exit after SIGTERM, after which
@@ -51,6 +55,8 @@ type Server struct {
 	Addr string
 	// Pid is the server's process id (taskset execs it in place).
 	Pid int
+	// AdminAddr is the admin listener's host:port, with Config.Admin.
+	AdminAddr string
 
 	p *serverproc.Process
 }
@@ -65,7 +71,15 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		}
 		cfg.Port = p
 	}
-	args := append([]string{"--host", cfg.Host, "--port", strconv.Itoa(cfg.Port)}, cfg.Args...)
+	admin := ""
+	if cfg.Admin {
+		p, err := FreePort(cfg.Host)
+		if err != nil {
+			return nil, fmt.Errorf("find a free port: %w", err)
+		}
+		admin = net.JoinHostPort(cfg.Host, strconv.Itoa(p))
+	}
+	args := append([]string{"--host", cfg.Host, "--port", strconv.Itoa(cfg.Port), "--admin-addr=" + admin}, cfg.Args...)
 	name := cfg.Bin
 	if len(cfg.CPUs) > 0 {
 		args = append([]string{"-c", topology.FormatCPUList(cfg.CPUs), cfg.Bin}, args...)
@@ -81,7 +95,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Server{Addr: p.Addr, Pid: p.Pid, p: p}, nil
+	return &Server{Addr: p.Addr, Pid: p.Pid, AdminAddr: admin, p: p}, nil
 }
 
 // Stop sends SIGTERM, waits for the exit (killing the server after

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -8,9 +9,11 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -43,8 +46,14 @@ func fakeServer(mode string) int {
 	fs := flag.NewFlagSet("fake", flag.ContinueOnError)
 	host := fs.String("host", "", "")
 	port := fs.String("port", "", "")
+	admin := fs.String("admin-addr", "", "")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		return 2
+	}
+	if *admin != "" { // corekv's admin listener, its CPU profile only
+		mux := http.NewServeMux()
+		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+		go http.ListenAndServe(*admin, mux)
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "Hello, World!") })
@@ -102,6 +111,35 @@ func TestStartStatsStop(t *testing.T) {
 	}
 	if err := s.Stop(); err != nil {
 		t.Errorf("second Stop() = %v, want the same clean exit", err)
+	}
+}
+
+// TestProfile takes a CPU profile through the admin listener Start asked
+// for.
+func TestProfile(t *testing.T) {
+	t.Setenv(fakeEnv, "serve")
+	s, err := Start(context.Background(), Config{Bin: os.Args[0], Admin: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Stop()
+	if s.AdminAddr == "" {
+		t.Fatal("Start with Admin: no AdminAddr")
+	}
+	path := filepath.Join(t.TempDir(), "cpu.pb.gz")
+	if err := s.Profile(context.Background(), 1, path)(); err != nil {
+		t.Fatalf("Profile: %v", err)
+	}
+	if b, err := os.ReadFile(path); err != nil || !bytes.HasPrefix(b, []byte{0x1f, 0x8b}) {
+		t.Errorf("profile file: %v, want a gzipped profile", err)
+	}
+	plain, err := Start(context.Background(), Config{Bin: os.Args[0]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plain.Stop()
+	if err := plain.Profile(context.Background(), 1, path)(); err == nil || !strings.Contains(err.Error(), "no admin listener") {
+		t.Errorf("Profile without an admin listener = %v, want an error saying so", err)
 	}
 }
 

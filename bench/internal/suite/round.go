@@ -4,9 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
+	"path/filepath"
 	"runtime"
+	"strings"
 	"time"
+	"unicode"
 
 	"github.com/corekv/corekv/bench/internal/loadgen"
 	"github.com/corekv/corekv/bench/internal/proccpu"
@@ -41,7 +45,7 @@ func (c Config) open(ctx context.Context, spec Spec, target **workload.Workload)
 		}
 		s.w, s.pid, s.load.Addr = *target, c.TargetPid, c.Target
 	} else {
-		srv, err := server.Start(ctx, server.Config{Bin: c.Bin, Args: spec.Args, CPUs: c.ServerCPUs})
+		srv, err := server.Start(ctx, server.Config{Bin: c.Bin, Args: spec.Args, CPUs: c.ServerCPUs, Admin: c.ProfileDir != ""})
 		if err != nil {
 			return nil, err
 		}
@@ -120,6 +124,7 @@ func (rr runner) run(ctx context.Context, target **workload.Workload) (*report.R
 		s.close()
 		return nil, err
 	}
+	profiled := rr.profile(ctx, s, rd)
 	for i, step := range rr.steps {
 		rr.progress(describe(step))
 		m, err := rr.measure(ctx, s, i, step)
@@ -129,6 +134,10 @@ func (rr runner) run(ctx context.Context, target **workload.Workload) (*report.R
 		}
 		rd.Measurements = append(rd.Measurements, *m)
 	}
+	if err := profiled(); err != nil {
+		rr.cfg.Logf("%s round %d: %v", rr.spec.Label, rr.round, err)
+		rd.Profile = ""
+	}
 	if st, err := s.stats(ctx); err == nil {
 		rd.Shards = st.Shards
 	}
@@ -136,6 +145,32 @@ func (rr runner) run(ctx context.Context, target **workload.Workload) (*report.R
 		rd.ServerExit = err.Error()
 	}
 	return rd, nil
+}
+
+// profile starts a CPU profile of the round's server over its timed
+// steps (their total duration, rounded up to whole seconds), when asked
+// to, and names its file in rd. The function it returns waits for it.
+func (rr runner) profile(ctx context.Context, s *session, rd *report.Round) func() error {
+	if rr.cfg.ProfileDir == "" || s.srv == nil {
+		return func() error { return nil }
+	}
+	var total float64
+	for _, st := range rr.steps {
+		total += st.DurationS
+	}
+	rd.Profile = fmt.Sprintf("%s-round%d.pb.gz", FileName(rr.spec.Label), rr.round)
+	return s.srv.Profile(ctx, int(math.Ceil(total)), filepath.Join(rr.cfg.ProfileDir, rd.Profile))
+}
+
+// FileName returns label with every character but letters, digits, '.',
+// '_' and '-' replaced by '_', for file names.
+func FileName(label string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 128 && (unicode.IsLetter(r) || unicode.IsDigit(r) || r == '.' || r == '_' || r == '-') {
+			return r
+		}
+		return '_'
+	}, label)
 }
 
 func describe(st report.Step) string {

@@ -64,6 +64,11 @@ type Config struct {
 	Seed uint64
 	// Command is the command line, recorded in the report.
 	Command string
+	// ProfileDir, when set, is where each round's CPU profile of its
+	// server goes, taken through the server's admin listener over the
+	// round's timed steps: <ProfileDir>/<label>-round<N>.pb.gz, listed in
+	// the report's Configs[i].Profiles. Not with Target.
+	ProfileDir string
 	// Progress, when set, is told of each unit of work as it starts.
 	Progress func(Progress)
 	// Logf, when set, receives notes about the run.
@@ -184,6 +189,9 @@ func Run(ctx context.Context, cfg Config) (*report.Report, error) {
 			}
 			rd.Config = i
 			r.Rounds = append(r.Rounds, *rd)
+			if rd.Profile != "" {
+				r.Configs[i].Profiles = append(r.Configs[i].Profiles, rd.Profile)
+			}
 		}
 	}
 	cfg.Progress(Progress{Done: total, Total: total, What: "done"})
