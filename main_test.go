@@ -37,6 +37,9 @@ func TestValidate(t *testing.T) {
 		{"idle timeout", func(s *serveCmd) { s.IdleTimeout = -time.Second }, "--idle-timeout -1s: want a positive duration"},
 		{"shutdown timeout", func(s *serveCmd) { s.ShutdownTimeout = 0 }, "--shutdown-timeout 0s: want a positive duration"},
 		{"pin std", func(s *serveCmd) { s.PinCores, s.Engine = true, shard.EngineStd }, "--pin-cores needs --engine=loop: net/http serves each connection on an unpinned goroutine"},
+		{"admin off", func(s *serveCmd) { s.AdminAddr = "" }, ""},
+		{"admin any port", func(s *serveCmd) { s.AdminAddr = "127.0.0.1:0" }, ""},
+		{"admin no port", func(s *serveCmd) { s.AdminAddr = "localhost" }, `--admin-addr "localhost": want host:port or empty: address localhost: missing port in address`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -40,13 +40,14 @@ func RedisArgs(addr string, maxMemory int64, policy string) ([]string, error) {
 }
 
 // CorekvArgs returns corekv's arguments: listen on addr with
-// --max-memory maxMemory (bytes of keys plus values; 0 unlimited), then
-// extra.
+// --max-memory maxMemory (bytes of keys plus values; 0 unlimited) and no
+// admin listener (whose default port two servers would contend for),
+// then extra.
 func CorekvArgs(addr string, maxMemory int64, extra ...string) ([]string, error) {
 	host, port, err := hostPort(addr)
 	if err != nil {
 		return nil, err
 	}
-	args := []string{"--host", host, "--port", port, "--max-memory", strconv.FormatInt(maxMemory, 10)}
+	args := []string{"--host", host, "--port", port, "--max-memory", strconv.FormatInt(maxMemory, 10), "--admin-addr="}
 	return append(args, extra...), nil
 }

@@ -59,7 +59,7 @@ func TestArgs(t *testing.T) {
 		{"redis with a budget", func() ([]string, error) { return RedisArgs("127.0.0.1:99", 1000, "allkeys-lru") },
 			"--bind 127.0.0.1 --port 99 --save  --appendonly no --daemonize no --logfile  --protected-mode no --maxmemory 1000 --maxmemory-policy allkeys-lru", ""},
 		{"corekv", func() ([]string, error) { return CorekvArgs("127.0.0.1:5", 0, "--shards", "1") },
-			"--host 127.0.0.1 --port 5 --max-memory 0 --shards 1", ""},
+			"--host 127.0.0.1 --port 5 --max-memory 0 --admin-addr= --shards 1", ""},
 		{"no port", func() ([]string, error) { return CorekvArgs("127.0.0.1", 0) },
 			"", "address 127.0.0.1: missing port in address"},
 		{"bad port", func() ([]string, error) { return RedisArgs("127.0.0.1:99999", 0, "") },
