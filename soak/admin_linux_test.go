@@ -1,10 +1,8 @@
 package soak
 
 import (
-	"bufio"
 	"context"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -32,14 +30,7 @@ func TestHealthzDrain(t *testing.T) {
 			} else {
 				resp.Body.Close()
 			}
-			c, err := net.Dial("tcp", srv.addr)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer c.Close()
-			// A store whose last byte is still to come holds the drain.
-			io.WriteString(c, "POST /store/k HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nv")
-			time.Sleep(100 * time.Millisecond) // let the server read it (not an assertion)
+			probe := startH1Probe(t, srv) // a store half sent, which holds the drain
 			srv.terminate()
 			ctx, cancel := context.WithTimeout(context.Background(), probeWait)
 			defer cancel()
@@ -51,13 +42,7 @@ func TestHealthzDrain(t *testing.T) {
 			if !strings.Contains(body, "draining") {
 				t.Errorf("/healthz draining: body %q, want it to say draining", body)
 			}
-			io.WriteString(c, "w")
-			c.SetReadDeadline(time.Now().Add(probeWait))
-			resp, err := http.ReadResponse(bufio.NewReader(c), nil)
-			if err != nil || resp.StatusCode != 200 {
-				t.Fatalf("the request finished during the drain: %v %v, want 200", resp, err)
-			}
-			c.Close()
+			probe.finish(t)
 			srv.wait()
 		})
 	}
