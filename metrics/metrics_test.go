@@ -131,7 +131,7 @@ func scrapeTwo() *Scrape {
 			{Labels: Labels{Shard: 0, CPU: 2, Core: 1, Package: 0, Node: 0}, Counts: a.Snapshot(), Open: 3, InFlight: 1, Pinned: true},
 			{Labels: Labels{Shard: 1, CPU: 5, Core: 2, Package: 1, Node: 1}, Counts: b.Snapshot(), Open: 1},
 		},
-		Store: Store{Items: 7, Bytes: 700, MaxBytes: 1 << 20, NodeBytes: []int64{300, 400}, Evictions: 2, Expirations: 1},
+		Store: Store{Items: 7, Bytes: 700, Memory: []NodeBytes{{-1, 0}, {0, 4 << 20}, {1, 8 << 20}}, Evictions: 2, Expirations: 1},
 	}
 }
 
@@ -210,8 +210,9 @@ func TestWriteText(t *testing.T) {
 		{"corekv_store_hits_total", map[string]string{"shard": "0"}, 5},
 		{"corekv_store_misses_total", map[string]string{"shard": "0"}, 1},
 		{"corekv_store_items", nil, 7},
-		{"corekv_store_bytes", map[string]string{"node": "1"}, 400},
-		{"corekv_store_max_bytes", nil, 1 << 20},
+		{"corekv_store_bytes", nil, 700},
+		{"corekv_store_memory_bytes", map[string]string{"node": "1"}, 8 << 20},
+		{"corekv_store_memory_bytes", map[string]string{"node": "none"}, 0},
 		{"corekv_store_evictions_total", nil, 2},
 		{"corekv_store_expirations_total", nil, 1},
 	}
@@ -257,11 +258,11 @@ func TestWriteTextHistogram(t *testing.T) {
 
 func TestWriteTextWithoutNodes(t *testing.T) {
 	s := scrapeTwo()
-	s.Store.NodeBytes = nil
+	s.Store.Memory = nil
 	var buf bytes.Buffer
 	WriteText(&buf, s)
-	if got, ok := value(parse(t, buf.Bytes()), "corekv_store_bytes", nil); !ok || got != 700 {
-		t.Errorf("corekv_store_bytes = %v (found %v), want 700 and one series", got, ok)
+	if mf := parse(t, buf.Bytes())["corekv_store_memory_bytes"]; mf != nil {
+		t.Errorf("corekv_store_memory_bytes written for a store that maps no memory: %v", mf)
 	}
 }
 

@@ -38,15 +38,22 @@ type H2Counts struct {
 
 // Store is the shared store as a scrape sees it.
 type Store struct {
-	// Items is the number of keys; Bytes the bytes of keys plus values,
-	// and MaxBytes their bound (0: none).
-	Items, Bytes, MaxBytes int64
-	// NodeBytes is Bytes by NUMA node, indexed by node ID, when the store
-	// places its memory by node; nil otherwise.
-	NodeBytes []int64
+	// Items is the number of keys; Bytes the bytes of keys plus values.
+	Items, Bytes int64
+	// Memory is the memory the store mapped for its entries, by the NUMA
+	// node it was placed for, when the store maps its own memory; nil
+	// otherwise.
+	Memory []NodeBytes
 	// Evictions and Expirations count entries the store removed to make
 	// room and because their time to live ran out.
 	Evictions, Expirations uint64
+}
+
+// NodeBytes is an amount of memory on one NUMA node; Node -1 means
+// placed for no node in particular.
+type NodeBytes struct {
+	Node  int
+	Bytes int64
 }
 
 // Scrape is what one scrape exposes.
@@ -244,15 +251,18 @@ func (t *text) store(s *Scrape) {
 	st := &s.Store
 	t.family("corekv_store_items", "gauge", "Keys stored.")
 	t.sample("corekv_store_items", "", float64(st.Items))
-	t.family("corekv_store_bytes", "gauge", "Bytes of keys plus values stored, by NUMA node where the store places memory by node.")
-	if st.NodeBytes == nil {
-		t.sample("corekv_store_bytes", "", float64(st.Bytes))
+	t.family("corekv_store_bytes", "gauge", "Bytes of keys plus values stored.")
+	t.sample("corekv_store_bytes", "", float64(st.Bytes))
+	if len(st.Memory) > 0 {
+		t.family("corekv_store_memory_bytes", "gauge", "Memory the store mapped for its entries, by the NUMA node it was placed for (none: no preference).")
+		for _, m := range st.Memory {
+			node := "none"
+			if m.Node >= 0 {
+				node = strconv.Itoa(m.Node)
+			}
+			t.sample("corekv_store_memory_bytes", "", float64(m.Bytes), "node", node)
+		}
 	}
-	for node, n := range st.NodeBytes {
-		t.sample("corekv_store_bytes", "", float64(n), "node", strconv.Itoa(node))
-	}
-	t.family("corekv_store_max_bytes", "gauge", "The bound on bytes of keys plus values (--max-memory); 0 means none.")
-	t.sample("corekv_store_max_bytes", "", float64(st.MaxBytes))
 	t.family("corekv_store_evictions_total", "counter", "Entries removed to make room for new ones.")
 	t.sample("corekv_store_evictions_total", "", float64(st.Evictions))
 	t.family("corekv_store_expirations_total", "counter", "Entries removed because their time to live ran out.")
