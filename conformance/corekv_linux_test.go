@@ -66,7 +66,7 @@ func TestH2spec(t *testing.T) {
 // runH2spec starts corekv with --engine engine and runs h2spec against it.
 func runH2spec(t *testing.T, h2spec, corekv, engine string) *Report {
 	t.Helper()
-	cmd := exec.Command(corekv, "--host", "127.0.0.1", "--port", "0", "--engine", engine, "--max-memory", "64MiB")
+	cmd := exec.Command(corekv, "--host", "127.0.0.1", "--port", "0", "--engine", engine, "--max-memory", "64MiB", "--admin-addr=")
 	cmd.Env = hermeticEnv()
 	proc, err := serverproc.Start(t.Context(), serverproc.Config{Cmd: cmd})
 	if err != nil {
