@@ -154,3 +154,29 @@ func exchangePipelined(t *testing.T, addr, raw string, n int) []int {
 	}
 	return statuses
 }
+
+// TestScrapeStore checks that the store's own figures reach the
+// exposition: items and bytes, and its mapped memory by node.
+func TestScrapeStore(t *testing.T) {
+	ts := start(t, Config{Engine: EngineLoop}, 1)
+	resp, body := exchange(t, ts.addr, "POST /store/k HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nvalue")
+	if resp.StatusCode != 200 {
+		t.Fatalf("store: %d %q", resp.StatusCode, body)
+	}
+	mfs := scrape(t, ts.g)
+	if got := sample(mfs, "corekv_store_items"); got != 1 {
+		t.Errorf("corekv_store_items = %v, want 1", got)
+	}
+	if got := sample(mfs, "corekv_store_bytes"); got != 6 {
+		t.Errorf("corekv_store_bytes = %v, want 6 (key and value)", got)
+	}
+	var mapped float64
+	if mf := mfs["corekv_store_memory_bytes"]; mf != nil {
+		for _, m := range mf.Metric {
+			mapped += m.Gauge.GetValue()
+		}
+	}
+	if st := ts.g.Stats().Store; mapped != float64(st.ArenaBytes) || mapped == 0 {
+		t.Errorf("corekv_store_memory_bytes sums to %v, want the store's mapped %d bytes (not 0)", mapped, st.ArenaBytes)
+	}
+}

@@ -126,6 +126,9 @@ func scrapeStore(st store.Stats) metrics.Store {
 		Items: st.Items, Bytes: st.Bytes,
 		Evictions: uint64(max(st.Evictions, 0)), Expirations: uint64(max(st.Expirations, 0)),
 	}
+	for i, n := range st.BytesByNode { // index 0: no node; i+1: node i
+		ms.Memory = append(ms.Memory, metrics.NodeBytes{Node: i - 1, Bytes: n})
+	}
 	return ms
 }
 
