@@ -241,8 +241,11 @@ func (s *shard) limit(h http.Handler) http.Handler {
 // requests already read are answered, idle connections close, and what is
 // left after the shutdown timeout is cut. It returns the first shard error.
 func (g *Group) Serve(ctx context.Context) error {
-	sctx, stop := context.WithCancel(ctx)
+	// The shards stop only once the group says it drains, so that Ready
+	// never sees a stopped shard before the drain.
+	sctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	defer stop()
+	defer context.AfterFunc(ctx, func() { g.draining.Store(true); stop() })()
 	maintained := make(chan struct{})
 	go func() {
 		defer close(maintained)

@@ -42,6 +42,11 @@ func TestHealthzDrain(t *testing.T) {
 			if !strings.Contains(body, "draining") {
 				t.Errorf("/healthz draining: body %q, want it to say draining", body)
 			}
+			// The loops drain once their listeners are closed: then the
+			// probe's answer closes its connection.
+			if !waitFor(ctx, func() bool { return refused(srv.addr) }) {
+				t.Fatalf("corekv still accepts connections %v after SIGTERM", probeWait)
+			}
 			probe.finish(t)
 			srv.wait()
 		})
