@@ -129,7 +129,8 @@ func scrapeTwo() *Scrape {
 		Engine: "loop",
 		Shards: []ShardScrape{
 			{Labels: Labels{Shard: 0, CPU: 2, Core: 1, Package: 0, Node: 0}, Counts: a.Snapshot(), Open: 3, InFlight: 1, Pinned: true},
-			{Labels: Labels{Shard: 1, CPU: 5, Core: 2, Package: 1, Node: 1}, Counts: b.Snapshot(), Open: 1},
+			{Labels: Labels{Shard: 1, CPU: 5, Core: 2, Package: 1, Node: 1}, Counts: b.Snapshot(), Open: 1,
+				HTTP2: H2Counts{Streams: 2, Resets: 1, Refused: 3, Errors: 4}},
 		},
 		Store: Store{Items: 7, Bytes: 700, Memory: []NodeBytes{{-1, 0}, {0, 4 << 20}, {1, 8 << 20}}, Evictions: 2, Expirations: 1},
 	}
@@ -203,8 +204,10 @@ func TestWriteText(t *testing.T) {
 		{"corekv_accept_pauses_total", map[string]string{"shard": "0", "reason": "max_conns"}, 1},
 		{"corekv_requests_in_flight", map[string]string{"shard": "0"}, 1},
 		{"corekv_slot_waits_total", map[string]string{"shard": "1"}, 1},
-		{"corekv_http2_streams_total", map[string]string{"shard": "1"}, 1},
-		{"corekv_http2_resets_total", map[string]string{"shard": "1"}, 1},
+		{"corekv_http2_streams_total", map[string]string{"shard": "1"}, 3},
+		{"corekv_http2_resets_total", map[string]string{"shard": "1"}, 2},
+		{"corekv_http2_refused_streams_total", map[string]string{"shard": "1"}, 3},
+		{"corekv_http2_connection_errors_total", map[string]string{"shard": "1"}, 4},
 		{"corekv_received_bytes_total", map[string]string{"shard": "0"}, 1000},
 		{"corekv_sent_bytes_total", map[string]string{"shard": "0"}, 3000},
 		{"corekv_store_hits_total", map[string]string{"shard": "0"}, 5},
