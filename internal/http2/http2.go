@@ -40,7 +40,9 @@ const (
 	maxFrameSize = 16384   // the largest frame read, and sent
 	connWindow   = 1 << 20 // the receive window of a connection
 	batchLimit   = 256 << 10
-	recentIDs    = 32 // closed and reset streams remembered
+	recentIDs    = 32      // closed and reset streams remembered
+	keptStreams  = 8       // closed streams a connection keeps for reuse
+	keptBuffer   = 4 << 10 // the largest body buffer a kept stream keeps
 )
 
 // Config configures a Server. Zero fields mean their defaults.

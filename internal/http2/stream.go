@@ -105,16 +105,23 @@ func (c *Conn) close(s *stream) {
 	c.blockedBytes -= len(s.pending)
 	s.pending = nil
 	s.method, s.path, s.authority = "", "", ""
-	if cap(s.body) > 64<<10 {
-		s.body = nil // don't keep a large body's buffer
-	}
-	c.free = append(c.free, s)
 	if s.slot {
 		s.slot = false
 		c.cfg.Release()
 	}
 	c.lastActive = c.srv.now
 	c.finishIfIdle()
+	// Keep a few streams for reuse, with small buffers only: an idle
+	// connection holds at most keptStreams × (keptBuffer + text) bytes.
+	if len(c.free) < keptStreams {
+		if cap(s.body) > keptBuffer {
+			s.body = nil
+		}
+		if cap(s.text) > keptBuffer {
+			s.text = nil
+		}
+		c.free = append(c.free, s)
+	}
 }
 
 // data handles a DATA frame.
