@@ -35,15 +35,11 @@ type segment struct {
 	// written by whoever owns the segment (open or busy).
 	minExp atomic.Uint32
 	tag    uint64 // QSBR tag while in limbo
+	// queue is the eviction queue the segment is sealed into; set by its
+	// writer when it opens it.
+	queue int
 	// released is whether the pages were given back to the kernel.
 	released bool
-}
-
-// fifoEntry is a sealed segment in seal order; gen tells a stale entry
-// (the segment was since reused) from a current one.
-type fifoEntry struct {
-	seg *segment
-	gen uint64
 }
 
 // arena hands out segments, at most limit() of them resident at once,
@@ -66,9 +62,7 @@ type arena struct {
 	nready    int
 	released  []*segment // free, pages given back
 	limbo     []*segment
-	fifo      []fifoEntry
-	head      int // first entry of fifo still to consider
-	cursor    int // the sweep's position in fifo
+	queues    [2]queue // mainQueue, smallQueue
 	resident  int
 	nodeBytes []int64 // resident bytes by node+1
 	overdraft int64
@@ -106,6 +100,10 @@ func (a *arena) take(node int) (*segment, error) {
 	}
 	return a.grow(node)
 }
+
+// overdraftMax is how many segments past the limit a writer may take:
+// 1/32 of the limit, at least four.
+func (a *arena) overdraftMax() int { return max(4, int(a.maxBytes/int64(a.size)/32)) }
 
 // takeOver is take past max, by at most over segments: the writer cannot
 // wait for the grace period. It returns nil when over are out already.
@@ -248,56 +246,33 @@ func (a *arena) seal(s *segment) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	s.state.Store(segSealed)
-	a.fifo = append(a.fifo, fifoEntry{s, s.gen.Load()})
+	a.queues[s.queue].push(s)
 }
 
-// oldest takes the oldest sealed segment for eviction (it is then busy),
-// or returns nil.
+// oldest takes the segment to evict (it is then busy), or returns nil:
+// the oldest of the small queue while that holds a tenth of the limit or
+// more, else the oldest of the main queue.
 func (a *arena) oldest() *segment {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	for a.head < len(a.fifo) {
-		e := a.fifo[a.head]
-		a.fifo[a.head] = fifoEntry{}
-		a.head++
-		if e.seg.gen.Load() == e.gen && e.seg.state.CompareAndSwap(segSealed, segBusy) {
-			a.compact()
-			return e.seg
-		}
+	first := mainQueue
+	if a.queues[smallQueue].pending()*smallShare >= a.limit() {
+		first = smallQueue
 	}
-	a.compact()
-	return nil
+	if s := a.queues[first].pop(); s != nil {
+		return s
+	}
+	return a.queues[1-first].pop()
 }
 
-// compact drops the consumed head of the FIFO once it is half of it.
-func (a *arena) compact() {
-	if a.head > 0 && a.head >= len(a.fifo)/2 {
-		n := copy(a.fifo, a.fifo[a.head:])
-		clear(a.fifo[n:])
-		a.fifo = a.fifo[:n]
-		a.cursor = max(0, a.cursor-a.head)
-		a.head = 0
-	}
-}
-
-// sweep looks at up to look sealed segments from the sweep's cursor, and
-// takes (makes busy) and returns up to len(buf) of them for which want
-// holds; the rest stay in the FIFO.
+// sweep looks at up to look sealed segments of each queue, from the
+// sweep's cursor, and takes (makes busy) and returns up to len(buf) of
+// them for which want holds; the rest stay in their queues.
 func (a *arena) sweep(buf []*segment, look int, want func(*segment) bool) []*segment {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	out := buf[:0]
-	for ; look > 0 && len(out) < cap(buf) && len(a.fifo) > a.head; look-- {
-		if a.cursor < a.head || a.cursor >= len(a.fifo) {
-			a.cursor = a.head
-		}
-		e := a.fifo[a.cursor]
-		a.cursor++
-		if e.seg.gen.Load() == e.gen && want(e.seg) && e.seg.state.CompareAndSwap(segSealed, segBusy) {
-			out = append(out, e.seg)
-		}
-	}
-	return out
+	out := a.queues[mainQueue].sweep(buf[:0], look, want)
+	return a.queues[smallQueue].sweep(out, look, want)
 }
 
 // requeue makes a swept segment sealed again; its FIFO entry never left.

@@ -58,6 +58,7 @@ type Cache struct {
 	base     int64 // Unix seconds of store second 0
 	collided atomic.Bool
 	budget   budget // EvictNone: the exact bound on key+value bytes
+	ghost    ghost  // Evict with a limit: see queue.go
 	now      func() time.Time
 
 	mu     sync.Mutex
@@ -86,6 +87,9 @@ func New(cfg Config) (*Cache, error) {
 		c.budget.max = cfg.MaxBytes
 	}
 	c.ar.init(cfg.SegmentSize, arenaMax, c.indexBytes, cfg.Map, &c.q)
+	if arenaMax > 0 {
+		c.ghost = newGhost(int(arenaMax / 256)) // room for a ghost per 256 bytes
+	}
 	c.base = cfg.Now().Unix() - 1
 	for range max(1, runtime.GOMAXPROCS(0)) {
 		sh := c.newShard(-1, false)
@@ -168,12 +172,13 @@ func (c *Cache) indexBytes() int64 {
 }
 
 // readyTarget returns the number of segments to keep free (ready, or on
-// their way back from limbo) for writers: one, and one more per eight
-// shards.
+// their way back from limbo) for writers: three (one for new entries,
+// one for those an eviction moves, one still in limbo from the last
+// eviction), and one more per eight shards.
 func (c *Cache) readyTarget() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return 1 + len(c.shards)/8
+	return 3 + len(c.shards)/8
 }
 
 // spareShard locks and returns a writer for a goroutine.

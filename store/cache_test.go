@@ -309,3 +309,63 @@ func TestOverwriteReusesMemory(t *testing.T) {
 		}
 	}
 }
+
+// stored reports whether key has a value, without reading it (a read
+// would set its visited bit).
+func stored(c *Cache, key string) bool {
+	s, ok := c.m.Load(c.hash([]byte(key)))
+	return ok && c.slots.load(s) != 0
+}
+
+// queueOf returns the eviction queue of key's current chunk.
+func queueOf(t *testing.T, c *Cache, key string) int {
+	t.Helper()
+	s, ok := c.m.Load(c.hash([]byte(key)))
+	if !ok {
+		t.Fatalf("%q is not stored", key)
+	}
+	return c.ar.seg(c.slots.load(s).id()).queue
+}
+
+// TestSmallQueueAndGhost checks S3-FIFO's paths (queue.go): a new entry
+// goes to the small queue; evicted from it unread, it leaves a ghost, and
+// written again it goes to the main queue; an entry read while in the
+// small queue is moved to the main queue when its segment is evicted.
+func TestSmallQueueAndGhost(t *testing.T) {
+	const seg = 4096
+	c := newCache(t, Config{MaxBytes: 32 * seg, SegmentSize: seg})
+	sh := c.NewShard(-1)
+	value := make([]byte, 200)
+	set := func(key string) {
+		t.Helper()
+		sh.Quiescent(time.Now())
+		if err := sh.Set([]byte(key), value, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	set("once")
+	set("read")
+	if q := queueOf(t, c, "once"); q != smallQueue {
+		t.Fatalf("a new entry is in queue %d, want the small queue", q)
+	}
+	for i := 0; stored(c, "once"); i++ { // until evicted unread, from the small queue
+		if i == 10_000 {
+			t.Fatal("an entry never read was not evicted after 10,000 writes")
+		}
+		sh.Quiescent(time.Now())
+		if _, _, ok := sh.Get([]byte("read")); !ok {
+			t.Fatalf("write %d: the entry read at every write was evicted", i)
+		}
+		set(fmt.Sprintf("filler%d", i))
+	}
+	if q := queueOf(t, c, "read"); q != mainQueue {
+		t.Errorf("an entry read in the small queue is in queue %d after its segment was evicted, want main", q)
+	}
+	set("once")
+	if q := queueOf(t, c, "once"); q != mainQueue {
+		t.Errorf("an entry written again after its eviction from the small queue is in queue %d, want main (its ghost)", q)
+	}
+	if st := c.Stats(); st.Overdrafts != 0 {
+		t.Errorf("Overdrafts = %d with one writer that announces each write, want 0", st.Overdrafts)
+	}
+}

@@ -18,23 +18,25 @@ import (
 // least 4 segments), which segments coming back from limbo then pay
 // off; past that it waits up to maxWait for one, and then returns
 // ErrFull rather than let memory grow without bound behind a stuck shard.
-func (sh *Shard) alloc(size int) (*segment, int, error) {
+//
+// q is the queue the chunk goes to: the Shard has an open segment for each.
+func (sh *Shard) alloc(size, q int) (*segment, int, error) {
 	for range 2 {
-		if off, ok := sh.fit(size); ok {
-			return sh.open, off, nil
+		if off, ok := sh.fit(size, q); ok {
+			return sh.open[q], off, nil
 		}
-		sh.sealOpen()
-		seg, err := sh.newSegment()
+		sh.sealOpen(q)
+		seg, err := sh.newSegment(q)
 		if err != nil {
 			return nil, 0, err
 		}
-		sh.open, sh.end = seg, 0
+		sh.open[q], sh.end[q] = seg, 0
 		if sh.c.ar.needEvict(sh.c.readyTarget()) {
 			sh.evict()
 		}
 	}
-	if off, ok := sh.fit(size); ok {
-		return sh.open, off, nil
+	if off, ok := sh.fit(size, q); ok {
+		return sh.open[q], off, nil
 	}
 	return nil, 0, ErrTooLarge // unreachable for size ≤ SegmentSize
 }
@@ -42,15 +44,19 @@ func (sh *Shard) alloc(size int) (*segment, int, error) {
 // maxWait bounds how long a writer waits for a segment at the limit.
 const maxWait = 20 * time.Millisecond
 
-// newSegment takes a segment, past the limit if it must, as alloc says.
-func (sh *Shard) newSegment() (*segment, error) {
+// newSegment takes a segment for queue q, past the limit if it must, as
+// alloc says.
+func (sh *Shard) newSegment(q int) (*segment, error) {
 	a := &sh.c.ar
-	over := max(4, int(a.maxBytes/int64(a.size)/32))
+	over := a.overdraftMax()
 	var deadline time.Time
 	for {
 		seg, err := a.take(sh.node)
 		if err == nil && seg == nil {
 			seg, err = a.takeOver(sh.node, over)
+		}
+		if seg != nil {
+			seg.queue = q
 		}
 		if err != nil || seg != nil {
 			return seg, err
@@ -65,49 +71,58 @@ func (sh *Shard) newSegment() (*segment, error) {
 	}
 }
 
-// fit appends size bytes to the open segment if they fit.
-func (sh *Shard) fit(size int) (int, bool) {
-	if sh.open == nil || sh.end+size > len(sh.open.mem) {
+// fit appends size bytes to the open segment of queue q if they fit.
+func (sh *Shard) fit(size, q int) (int, bool) {
+	if sh.open[q] == nil || sh.end[q]+size > len(sh.open[q].mem) {
 		return 0, false
 	}
-	off := sh.end
-	sh.end += size
+	off := sh.end[q]
+	sh.end[q] += size
 	return off, true
 }
 
-// allocMove is alloc for an entry being moved: it never evicts and never
-// takes a segment past the limit, and reports false when it has no room.
-func (sh *Shard) allocMove(size int) (*segment, int, bool) {
-	if off, ok := sh.fit(size); ok {
-		return sh.open, off, true
+// allocMove is alloc for an entry being moved: it never evicts or waits,
+// takes a segment past the limit only when over is set (an eviction,
+// which frees a segment for the one it takes), and reports false when it
+// has no room.
+func (sh *Shard) allocMove(size, q int, over bool) (*segment, int, bool) {
+	if off, ok := sh.fit(size, q); ok {
+		return sh.open[q], off, true
 	}
-	seg, err := sh.c.ar.take(sh.node)
+	a := &sh.c.ar
+	seg, err := a.take(sh.node)
+	if err == nil && seg == nil && over {
+		seg, err = a.takeOver(sh.node, a.overdraftMax())
+	}
 	if err != nil || seg == nil {
 		return nil, 0, false
 	}
-	sh.sealOpen()
-	sh.open, sh.end = seg, size
+	seg.queue = q
+	sh.sealOpen(q)
+	sh.open[q], sh.end[q] = seg, size
 	return seg, 0, true
 }
 
-// sealOpen hands the open segment to the FIFO.
-func (sh *Shard) sealOpen() {
-	seg := sh.open
+// sealOpen hands the open segment of queue q to its queue.
+func (sh *Shard) sealOpen(q int) {
+	seg := sh.open[q]
 	if seg == nil {
 		return
 	}
-	seg.end = sh.end
-	sh.open, sh.end = nil, 0
+	seg.end = sh.end[q]
+	sh.open[q], sh.end[q] = nil, 0
 	sh.c.ar.seal(seg)
 	if seg.live.Load() == 0 {
 		sh.c.tryRetire(seg)
 	}
 }
 
-// evict empties the oldest sealed segment: each live entry read since it
-// was written or last moved is moved to the open segment with its bit
-// cleared (CLOCK's second chance) while there is room, every other one is
-// deleted. Returns whether there was a segment to evict.
+// evict empties the sealed segment that arena.oldest picks: each live
+// entry read since it was written or last moved is moved to the open
+// segment of the main queue with its bit cleared (for a main segment,
+// CLOCK's second chance) while there is room, every other one is
+// deleted; one deleted from a small segment leaves its hash in the ghost
+// table. Returns whether there was a segment to evict.
 func (sh *Shard) evict() bool {
 	seg := sh.c.ar.oldest()
 	if seg == nil {
@@ -131,7 +146,7 @@ func (sh *Shard) done(seg *segment) {
 const (
 	walkKeep  = iota // leave it (and note its expiry)
 	walkMove         // move it to the open segment
-	walkEvict        // move it if it was read, else delete it
+	walkEvict        // move it to the main queue if it was read, else delete it
 )
 
 // walk goes over the chunks of a segment the Shard owns (busy or open,
@@ -139,15 +154,15 @@ const (
 // the others. It reports whether every live entry left the segment.
 func (sh *Shard) walk(seg *segment, mode int) bool {
 	end := seg.end
-	if seg == sh.open {
-		end = sh.end
+	if seg == sh.open[seg.queue] {
+		end = sh.end[seg.queue]
 	}
 	var minExp uint32
 	all := true
 	for off := 0; off+chunkHeader <= end; {
 		ch := chunk{seg.mem, off}
 		off += ch.size()
-		if !sh.walkOne(mkHandle(seg.id, ch.off), ch, mode) {
+		if !sh.walkOne(mkHandle(seg.id, ch.off), ch, mode, seg.queue) {
 			all = false
 			if exp := ch.expires(); exp != 0 && (minExp == 0 || exp < minExp) {
 				minExp = exp
@@ -160,9 +175,10 @@ func (sh *Shard) walk(seg *segment, mode int) bool {
 	return all
 }
 
-// walkOne handles one chunk; it reports whether the chunk is no longer
-// the key's current value (it was dead already, or deleted or moved now).
-func (sh *Shard) walkOne(hd handle, ch chunk, mode int) bool {
+// walkOne handles one chunk of a segment of queue q; it reports whether
+// the chunk is no longer the key's current value (it was dead already,
+// or deleted or moved now).
+func (sh *Shard) walkOne(hd handle, ch chunk, mode, q int) bool {
 	c := sh.c
 	h := c.hash(ch.key())
 	for {
@@ -181,7 +197,11 @@ func (sh *Shard) walkOne(hd handle, ch chunk, mode int) bool {
 			return false
 		}
 		if mode == walkMove || w&visitedBit != 0 {
-			moved, room := sh.move(s, w, ch)
+			to := mainQueue
+			if mode == walkMove {
+				to = q // compaction keeps an entry in its queue
+			}
+			moved, room := sh.move(s, w, ch, to, mode == walkEvict)
 			switch {
 			case moved:
 				return true
@@ -193,6 +213,9 @@ func (sh *Shard) walkOne(hd handle, ch chunk, mode int) bool {
 		}
 		if sh.deleteIf(s, w, pos, ch) {
 			sh.n.evictions.Add(1)
+			if q == smallQueue {
+				c.ghost.add(h)
+			}
 			return true
 		}
 	}
@@ -215,12 +238,12 @@ func (sh *Shard) current(h uint64, hd handle) (s uint32, pos uint64, w uint64, o
 	}
 }
 
-// move copies a chunk to the open segment and points slot s at the copy
-// if it still holds w; it reports whether it did and whether there was
-// room for the copy.
-func (sh *Shard) move(s uint32, w uint64, ch chunk) (moved, room bool) {
+// move copies a chunk to the open segment of queue q and points slot s
+// at the copy if it still holds w; it reports whether it did and whether
+// there was room for the copy.
+func (sh *Shard) move(s uint32, w uint64, ch chunk, q int, over bool) (moved, room bool) {
 	size := ch.size()
-	seg, off, ok := sh.allocMove(size)
+	seg, off, ok := sh.allocMove(size, q, over)
 	if !ok {
 		return false, false
 	}
@@ -255,9 +278,11 @@ func (sh *Shard) Maintain() {
 	if c.ar.needEvict(c.readyTarget()) {
 		sh.evict()
 	}
-	if seg := sh.open; seg != nil {
-		if m := seg.minExp.Load(); m != 0 && m <= sh.now {
-			sh.walk(seg, walkKeep)
+	for _, seg := range sh.open {
+		if seg != nil {
+			if m := seg.minExp.Load(); m != 0 && m <= sh.now {
+				sh.walk(seg, walkKeep)
+			}
 		}
 	}
 	now := sh.now

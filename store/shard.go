@@ -22,10 +22,10 @@ type Shard struct {
 	c    *Cache
 	node int
 	q    *qslot
-	mu   sync.Mutex // spare writers only: the goroutine using it holds mu
-	now  uint32     // store seconds, from the last Quiescent
-	open *segment
-	end  int // bytes appended to open
+	mu   sync.Mutex  // spare writers only: the goroutine using it holds mu
+	now  uint32      // store seconds, from the last Quiescent
+	open [2]*segment // the segment appended to, by queue
+	end  [2]int      // bytes appended to open
 	free []uint32
 	p    pending
 	buf  []*segment
@@ -99,7 +99,8 @@ func (sh *Shard) online()  { sh.c.q.quiescent(sh.q) }
 // longer holds reclamation back. The Shard must not be used afterwards.
 func (sh *Shard) Close() {
 	sh.publish()
-	sh.sealOpen()
+	sh.sealOpen(mainQueue)
+	sh.sealOpen(smallQueue)
 	sh.c.slots.give(sh.free)
 	sh.free = nil
 	sh.c.q.unregister(sh.q)
@@ -191,7 +192,12 @@ func (sh *Shard) Begin(key []byte, n int, ttl time.Duration) ([]byte, error) {
 			return nil, ErrFull
 		}
 	}
-	seg, off, err := sh.alloc(size)
+	h := c.hash(key)
+	q := mainQueue
+	if c.ar.maxBytes > 0 && !c.ghost.take(h) {
+		q = smallQueue // evicted soon unless read (see queue.go)
+	}
+	seg, off, err := sh.alloc(size, q)
 	if err != nil {
 		return nil, err
 	}
@@ -201,7 +207,7 @@ func (sh *Shard) Begin(key []byte, n int, ttl time.Duration) ([]byte, error) {
 		noteExpiry(seg, exp)
 	}
 	chunk{seg.mem, off}.write(key, n, exp)
-	sh.p = pending{seg: seg, off: off, size: size, h: c.hash(key)}
+	sh.p = pending{seg: seg, off: off, size: size, h: h}
 	v := off + chunkHeader + len(key)
 	return seg.mem[v : v+n : v+n], nil
 }
