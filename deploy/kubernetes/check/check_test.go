@@ -49,14 +49,16 @@ func decode(t *testing.T, name string, b []byte, v any) {
 	}
 }
 
-func find(t *testing.T, objs map[string][]byte, prefix string) (string, []byte) {
+// find returns the object named name ("Kind/name"); a name ending in "-"
+// matches the generated suffix kustomize gives a ConfigMap.
+func find(t *testing.T, objs map[string][]byte, name string) (string, []byte) {
 	t.Helper()
-	for name, b := range objs {
-		if strings.HasPrefix(name, prefix) {
-			return name, b
+	for n, b := range objs {
+		if n == name || strings.HasSuffix(name, "-") && strings.HasPrefix(n, name) {
+			return n, b
 		}
 	}
-	t.Fatalf("no %s in the rendered manifests (have %d objects)", prefix, len(objs))
+	t.Fatalf("no %s in the rendered manifests: %v", name, keys(objs))
 	return "", nil
 }
 
@@ -118,8 +120,12 @@ func TestCorekvPods(t *testing.T) {
 	if !contains(c.Args, "--pin-cores") {
 		t.Errorf("%s: args %q lack --pin-cores", name, c.Args)
 	}
-	if c.ReadinessProbe == nil {
-		t.Errorf("%s: no readiness probe", name)
+	if p := c.ReadinessProbe; p == nil || p.HTTPGet == nil || p.HTTPGet.Path != "/healthz" {
+		t.Errorf("%s: readiness must be the admin listener's /healthz (ready once every shard runs, not during the drain)", name)
+	} else if port := p.HTTPGet.Port.String(); !hasPort(c.Ports, port) {
+		t.Errorf("%s: readiness probes port %q, which the container does not declare", name, port)
+	} else if !contains(c.Args, "--admin-addr=:"+strconv.Itoa(int(portNumber(c.Ports, port)))) {
+		t.Errorf("%s: the admin listener must listen on the pod's address at port %q (args %q): its default is loopback only", name, port, c.Args)
 	}
 	sc := pod.SecurityContext
 	if sc == nil || sc.RunAsNonRoot == nil || !*sc.RunAsNonRoot {
@@ -140,7 +146,7 @@ func TestCorekvPods(t *testing.T) {
 // deploy/test.sh proves, and a nodes.conf listing every StatefulSet pod.
 func TestProxyConfig(t *testing.T) {
 	objs := objects(t)
-	name, b := find(t, objs, "ConfigMap/corekv-nginx")
+	name, b := find(t, objs, "ConfigMap/corekv-nginx-")
 	var cm corev1.ConfigMap
 	decode(t, name, b, &cm)
 	shipped, err := os.ReadFile(filepath.Join("..", "..", "nginx", "corekv.conf"))
@@ -163,6 +169,21 @@ func TestProxyConfig(t *testing.T) {
 	if got := strings.Count(nodes, "\tserver "); got != int(*ss.Spec.Replicas) {
 		t.Errorf("%s: nodes.conf lists %d servers for %d replicas", name, got, *ss.Spec.Replicas)
 	}
+}
+
+// hasPort reports whether ports has one named name.
+func hasPort(ports []corev1.ContainerPort, name string) bool {
+	return portNumber(ports, name) != 0
+}
+
+// portNumber returns the number of the port named name, 0 if none.
+func portNumber(ports []corev1.ContainerPort, name string) int32 {
+	for _, p := range ports {
+		if p.Name == name {
+			return p.ContainerPort
+		}
+	}
+	return 0
 }
 
 func contains(list []string, s string) bool {
