@@ -321,8 +321,8 @@ func (l *loop) timeout() int {
 	switch {
 	case len(l.parked) > 0 || len(l.h2wait) > 0:
 		return int(parkedRetry / time.Millisecond)
-	case l.open == 0 && l.acceptAfter.IsZero() && !l.draining:
-		return -1
+	case l.open == 0 && l.acceptAfter.IsZero() && !l.draining && !l.st.Expiring():
+		return -1 // nothing to sweep: the store's entries that expire included
 	}
 	return int(sweepEvery / time.Millisecond)
 }

@@ -250,6 +250,26 @@ func TestTTL(t *testing.T) {
 	if v, _, ok := sh.Get([]byte("forever")); !ok || string(v) != "2" {
 		t.Errorf("Get(forever) = %q, %v after the sweep", v, ok)
 	}
+
+	// A shard whose open segment holds an entry that expires says so
+	// (its loop then keeps waking to sweep it), until it is swept.
+	other := c.NewShard(-1)
+	other.Quiescent(clk.Now())
+	if other.Expiring() {
+		t.Error("Expiring() = true for a shard that wrote nothing")
+	}
+	if err := other.Set([]byte("other"), []byte("3"), time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if !other.Expiring() {
+		t.Error("Expiring() = false with an entry that expires in its open segment")
+	}
+	clk.add(2 * time.Second)
+	other.Quiescent(clk.Now())
+	other.Maintain()
+	if other.Expiring() || c.Stats().Expirations != 52 {
+		t.Errorf("after its Maintain: Expiring() = %v, Expirations %d; want false, 52", other.Expiring(), c.Stats().Expirations)
+	}
 }
 
 // TestEvict writes far past the limit: every write succeeds, the arena

@@ -270,7 +270,7 @@ const sweepLook = 1024
 // counts to Stats, brings segments back from limbo,
 // evicts ahead of need near the limit, deletes the expired entries of
 // up to two segments whose earliest expiry has passed (and of its own
-// open segment), and compacts segments that are more than half dead.
+// open segment), and compacts wasteful segments (see wasteful).
 func (sh *Shard) Maintain() {
 	c := sh.c
 	sh.publish()
@@ -288,11 +288,11 @@ func (sh *Shard) Maintain() {
 	now := sh.now
 	segs := c.ar.sweep(sh.buf, sweepLook, func(seg *segment) bool {
 		m := seg.minExp.Load()
-		return m != 0 && m <= now || seg.live.Load()*2 < int64(seg.end)
+		return m != 0 && m <= now || wasteful(seg)
 	})
 	for _, seg := range segs {
 		sh.walk(seg, walkKeep)
-		if seg.live.Load()*2 < int64(seg.end) && sh.walk(seg, walkMove) {
+		if wasteful(seg) && sh.walk(seg, walkMove) {
 			sh.done(seg)
 			continue
 		}
@@ -302,6 +302,14 @@ func (sh *Shard) Maintain() {
 		}
 	}
 	clear(segs)
+}
+
+// wasteful reports whether a sealed segment is worth compacting: more
+// than half of what was written to it is dead, or it was sealed less
+// than a quarter full (by Close).
+func wasteful(seg *segment) bool {
+	live := seg.live.Load()
+	return live*2 < int64(seg.end) || int64(seg.end)*4 < int64(len(seg.mem)) && live > 0
 }
 
 // Maintain does background work for the Cache's own writers (those of

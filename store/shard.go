@@ -95,6 +95,18 @@ func (sh *Shard) Online() { sh.online() }
 func (sh *Shard) offline() { sh.q.seen.Store(offline) }
 func (sh *Shard) online()  { sh.c.q.quiescent(sh.q) }
 
+// Expiring reports whether the segments the Shard is filling hold
+// entries that expire: only its own Maintain sweeps those, so a loop
+// that holds some must not block without a deadline.
+func (sh *Shard) Expiring() bool {
+	for _, seg := range sh.open {
+		if seg != nil && seg.minExp.Load() != 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // Close retires the Shard: its segment becomes evictable and its slot no
 // longer holds reclamation back. The Shard must not be used afterwards.
 func (sh *Shard) Close() {
