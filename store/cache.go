@@ -88,7 +88,7 @@ func New(cfg Config) (*Cache, error) {
 	}
 	c.ar.init(cfg.SegmentSize, arenaMax, c.indexBytes, cfg.Map, &c.q)
 	if arenaMax > 0 {
-		c.ghost = newGhost(int(arenaMax / 256)) // room for a ghost per 256 bytes
+		c.ghost = newGhost(int(arenaMax / 256)) // a ghost per 256 bytes of the limit
 	}
 	c.base = cfg.Now().Unix() - 1
 	for range max(1, runtime.GOMAXPROCS(0)) {

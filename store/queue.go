@@ -1,6 +1,9 @@
 package store
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+	"unsafe"
+)
 
 // The eviction queues, after S3-FIFO (Yang et al., SOSP '23), at the
 // granularity of segments: new entries are written to segments of the
@@ -84,18 +87,29 @@ func (q *queue) sweep(out []*segment, look int, want func(*segment) bool) []*seg
 // ghost remembers the hashes of entries evicted from the small queue
 // unread: a direct-mapped table of 32-bit fingerprints, so a newer ghost
 // overwrites an older one in its place. Lossy by design: a lost ghost
-// only sends a key to the small queue.
+// only sends a key to the small queue. The table is mapped memory, not
+// Go heap: its pages cost nothing until a ghost is written in them (a
+// read of an untouched page maps the kernel's zero page).
 type ghost struct {
 	fp   []uint32 // accessed atomically
 	mask uint64
 }
 
+// maxGhosts bounds the ghost table: 128 MiB of fingerprints.
+const maxGhosts = 1 << 25
+
+// newGhost returns a table of at least n and at most maxGhosts slots, a
+// power of two; an empty one if the memory cannot be mapped.
 func newGhost(n int) ghost {
-	size := 1024
-	for size < n && size < 1<<26 {
+	size := 1 << 16
+	for size < n && size < maxGhosts {
 		size *= 2
 	}
-	return ghost{fp: make([]uint32, size), mask: uint64(size - 1)}
+	mem, err := mapAnon(4*size, -1)
+	if err != nil {
+		return ghost{}
+	}
+	return ghost{fp: unsafe.Slice((*uint32)(unsafe.Pointer(&mem[0])), size), mask: uint64(size - 1)}
 }
 
 func fingerprint(h uint64) uint32 { return uint32(h>>32) | 1 }
