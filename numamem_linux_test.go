@@ -2,8 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 
@@ -44,28 +42,13 @@ func TestNewNUMAMemory(t *testing.T) {
 	}
 }
 
-// seccompEnv marks the child process of TestNUMAMemoryUnderSeccomp.
-const seccompEnv = "COREKV_MAIN_TEST_SECCOMP"
-
 // TestNUMAMemoryUnderSeccomp runs itself again in a child process whose
 // seccomp filter refuses memory policies, as a container's would: there
 // newNUMAMemory must log one warning and place nothing, for every value
 // of --numa-memory.
 func TestNUMAMemoryUnderSeccomp(t *testing.T) {
-	if os.Getenv(seccompEnv) == "" {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestNUMAMemoryUnderSeccomp$", "-test.v")
-		cmd.Env = append(os.Environ(), seccompEnv+"=1")
-		out, err := cmd.CombinedOutput()
-		if err != nil || !strings.Contains(string(out), "--- PASS: TestNUMAMemoryUnderSeccomp") {
-			t.Fatalf("child under seccomp: %v\n%s", err, out)
-		}
-		if strings.Contains(string(out), "--- SKIP") {
-			t.Skipf("child skipped:\n%s", out)
-		}
+	if !seccomptest.Child(t, seccomptest.RefuseMemoryPolicies) {
 		return
-	}
-	if err := seccomptest.RefuseMemoryPolicies(); err != nil {
-		t.Skipf("cannot install a seccomp filter: %v", err)
 	}
 	m, err := topology.Read(topology.DefaultRoot)
 	if err != nil {

@@ -2,9 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
-	"os/exec"
-	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -14,28 +11,13 @@ import (
 	"github.com/corekv/corekv/topology"
 )
 
-// steerSeccompEnv marks the child process of TestSteerUnderSeccomp.
-const steerSeccompEnv = "COREKV_MAIN_TEST_STEER_SECCOMP"
-
 // TestSteerUnderSeccomp runs itself again in a child process whose
 // seccomp filter refuses SO_ATTACH_REUSEPORT_CBPF: there steer must log
 // one warning naming EPERM, and the group must still take connections
 // (the kernel's hash).
 func TestSteerUnderSeccomp(t *testing.T) {
-	if os.Getenv(steerSeccompEnv) == "" {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestSteerUnderSeccomp$", "-test.v")
-		cmd.Env = append(os.Environ(), steerSeccompEnv+"=1")
-		out, err := cmd.CombinedOutput()
-		if err != nil || !strings.Contains(string(out), "--- PASS: TestSteerUnderSeccomp") {
-			t.Fatalf("child under seccomp: %v\n%s", err, out)
-		}
-		if strings.Contains(string(out), "--- SKIP") {
-			t.Skipf("child skipped:\n%s", out)
-		}
+	if !seccomptest.Child(t, seccomptest.RefuseSteering) {
 		return
-	}
-	if err := seccomptest.RefuseSteering(); err != nil {
-		t.Skipf("cannot install a seccomp filter: %v", err)
 	}
 	g, err := socket.OpenGroup(socket.Config{Host: "127.0.0.1"}, 2)
 	if err != nil {

@@ -3,8 +3,6 @@ package numa
 import (
 	"errors"
 	"os"
-	"os/exec"
-	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -13,27 +11,12 @@ import (
 	"github.com/corekv/corekv/topology"
 )
 
-// seccompEnv marks the child process of TestNewUnderSeccomp.
-const seccompEnv = "COREKV_NUMA_TEST_SECCOMP"
-
 // TestNewUnderSeccomp runs itself again in a child process that refuses
 // memory policies, where New must fail with an error wrapping both
 // errors.ErrUnsupported and EPERM, and Where too; Off still maps.
 func TestNewUnderSeccomp(t *testing.T) {
-	if os.Getenv(seccompEnv) == "" {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestNewUnderSeccomp$", "-test.v")
-		cmd.Env = append(os.Environ(), seccompEnv+"=1")
-		out, err := cmd.CombinedOutput()
-		if err != nil || !strings.Contains(string(out), "--- PASS: TestNewUnderSeccomp") {
-			t.Fatalf("child under seccomp: %v\n%s", err, out)
-		}
-		if strings.Contains(string(out), "--- SKIP") {
-			t.Skipf("child skipped:\n%s", out)
-		}
+	if !seccomptest.Child(t, seccomptest.RefuseMemoryPolicies) {
 		return
-	}
-	if err := seccomptest.RefuseMemoryPolicies(); err != nil {
-		t.Skipf("cannot install a seccomp filter: %v", err)
 	}
 	m, err := topology.Read(topology.DefaultRoot)
 	if err != nil {
