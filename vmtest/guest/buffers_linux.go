@@ -17,6 +17,15 @@ type numaVMA struct {
 	pages  map[int]int
 }
 
+// readNUMAMaps reads and parses /proc/PID/numa_maps.
+func readNUMAMaps(pid int) ([]numaVMA, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/numa_maps", pid))
+	if err != nil {
+		return nil, err
+	}
+	return parseNUMAMaps(string(data))
+}
+
 // parseNUMAMaps parses /proc/PID/numa_maps.
 func parseNUMAMaps(text string) ([]numaVMA, error) {
 	var out []numaVMA
@@ -56,11 +65,7 @@ func (g *guest) checkBuffers(port int) (string, error) {
 	if _, err := checkSpread(srv.Addr, 1, g.layout.IDs()); err != nil {
 		return "", err
 	}
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/numa_maps", srv.Pid))
-	if err != nil {
-		return "", err
-	}
-	vmas, err := parseNUMAMaps(string(data))
+	vmas, err := readNUMAMaps(srv.Pid)
 	if err != nil {
 		return "", err
 	}

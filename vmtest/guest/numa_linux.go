@@ -81,17 +81,23 @@ func (g *guest) checkDefault() (string, error) {
 	return fmt.Sprintf("%v for memory nodes %s, %s", want, vmtest.FormatList(g.memoryNodes()), balancing), nil
 }
 
+// newMapper makes a numa.Mapper with policy p for the machine the guest
+// reads from sysfs.
+func newMapper(p numa.Policy) (*numa.Mapper, error) {
+	m, err := topo.Read(topo.DefaultRoot)
+	if err != nil {
+		return nil, err
+	}
+	return numa.New(numa.Config{Policy: p, Machine: m})
+}
+
 // checkPolicy maps a segment for each node with CPUs under p, writes it
 // from a thread pinned to a CPU and checks where its pages are. Under
 // Local the writer runs on the next node with CPUs, where there is one,
 // so that the pages land on the asked-for node by policy and not by
 // first touch.
 func (g *guest) checkPolicy(p numa.Policy) (string, error) {
-	m, err := topo.Read(topo.DefaultRoot)
-	if err != nil {
-		return "", err
-	}
-	mp, err := numa.New(numa.Config{Policy: p, Machine: m})
+	mp, err := newMapper(p)
 	if err != nil {
 		return "", err
 	}

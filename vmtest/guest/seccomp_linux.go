@@ -55,11 +55,7 @@ func (g *guest) checkSeccomp(port int) (string, error) {
 	if len(warnings) != 1 || !strings.Contains(warnings[0], "warning: --numa-memory=auto: ") {
 		c.addf("log lines about --numa-memory %q, want one warning", warnings)
 	}
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/numa_maps", srv.Pid))
-	if err != nil {
-		return "", err
-	}
-	vmas, err := parseNUMAMaps(string(data))
+	vmas, err := readNUMAMaps(srv.Pid)
 	if err != nil {
 		return "", err
 	}

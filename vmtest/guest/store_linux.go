@@ -10,7 +10,6 @@ import (
 	"github.com/corekv/corekv/affinity"
 	"github.com/corekv/corekv/numa"
 	"github.com/corekv/corekv/store"
-	topo "github.com/corekv/corekv/topology"
 	"github.com/corekv/corekv/vmtest"
 )
 
@@ -30,11 +29,7 @@ const (
 // the writer's node (local), and for local the store's own BytesByNode,
 // by the node each segment was mapped for, must agree.
 func (g *guest) checkStore(p numa.Policy) (string, error) {
-	m, err := topo.Read(topo.DefaultRoot)
-	if err != nil {
-		return "", err
-	}
-	mp, err := numa.New(numa.Config{Policy: p, Machine: m})
+	mp, err := newMapper(p)
 	if err != nil {
 		return "", err
 	}

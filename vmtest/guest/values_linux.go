@@ -58,11 +58,7 @@ func (g *guest) checkValues(p numa.Policy, port int) (string, error) {
 	if err := storeValues(srv.Addr, count); err != nil {
 		return "", err
 	}
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/numa_maps", srv.Pid))
-	if err != nil {
-		return "", err
-	}
-	vmas, err := parseNUMAMaps(string(data))
+	vmas, err := readNUMAMaps(srv.Pid)
 	if err != nil {
 		return "", err
 	}
