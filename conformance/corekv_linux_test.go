@@ -4,10 +4,8 @@ import (
 	"context"
 	"debug/buildinfo"
 	"maps"
-	"os"
 	"os/exec"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -67,7 +65,7 @@ func TestH2spec(t *testing.T) {
 func runH2spec(t *testing.T, h2spec, corekv, engine string) *Report {
 	t.Helper()
 	cmd := exec.Command(corekv, "--host", "127.0.0.1", "--port", "0", "--engine", engine, "--max-memory", "64MiB", "--admin-addr=")
-	cmd.Env = hermeticEnv()
+	cmd.Env = serverproc.HermeticEnv()
 	proc, err := serverproc.Start(t.Context(), serverproc.Config{Cmd: cmd})
 	if err != nil {
 		t.Fatal(err)
@@ -153,16 +151,4 @@ func checkH2specVersion(t *testing.T, bin string) {
 	if v := info.Main.Version; info.Main.Path == "github.com/summerwind/h2spec" && v != H2specVersion {
 		t.Fatalf("%s is h2spec %s, the expected results are for %s: go install github.com/summerwind/h2spec/cmd/h2spec@%s", bin, v, H2specVersion, H2specVersion)
 	}
-}
-
-// hermeticEnv is the test's environment without COREKV_ variables, which
-// would set the server's flags.
-func hermeticEnv() []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "COREKV_") {
-			env = append(env, kv)
-		}
-	}
-	return env
 }

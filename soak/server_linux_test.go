@@ -51,7 +51,7 @@ func startServer(t *testing.T, bin string, shutdown time.Duration, args ...strin
 	t.Helper()
 	args = append([]string{"--host", "127.0.0.1", "--port", "0", "--admin-addr", "127.0.0.1:0", "--shutdown-timeout", shutdown.String()}, args...)
 	cmd := exec.Command(bin, args...)
-	cmd.Env = hermeticEnv()
+	cmd.Env = serverproc.HermeticEnv()
 	proc, err := serverproc.Start(t.Context(), serverproc.Config{Cmd: cmd})
 	if err != nil {
 		t.Fatal(err)
@@ -71,18 +71,6 @@ func startServer(t *testing.T, bin string, shutdown time.Duration, args ...strin
 		t.Fatal(err)
 	}
 	return s
-}
-
-// hermeticEnv is the test's environment without COREKV_ variables, which
-// would set the server's flags.
-func hermeticEnv() []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "COREKV_") {
-			env = append(env, kv)
-		}
-	}
-	return env
 }
 
 // adminRE matches the line corekv logs once its admin listener is open.

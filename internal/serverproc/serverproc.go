@@ -36,6 +36,19 @@ func Build(ctx context.Context, module, dir string) (string, error) {
 	return bin, nil
 }
 
+// HermeticEnv returns this process's environment without COREKV_
+// variables, which would set a corekv child's flags: a Cmd's Env for a
+// server that must run with the flags it is given alone.
+func HermeticEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "COREKV_") {
+			env = append(env, kv)
+		}
+	}
+	return env
+}
+
 // Config says how to start and stop one server.
 type Config struct {
 	// Cmd is the server's command, not yet started. Start sets its Stdout

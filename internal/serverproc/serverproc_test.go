@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -180,5 +181,19 @@ func TestDialOnly(t *testing.T) {
 	_, err = Start(t.Context(), Config{Cmd: fake(t, "fail"), Addr: "127.0.0.1:1", DialOnly: true})
 	if err == nil || !strings.Contains(err.Error(), "exited before listening on 127.0.0.1:1") {
 		t.Errorf("Start(DialOnly) of a failing server = %v, want exited before listening", err)
+	}
+}
+
+func TestHermeticEnv(t *testing.T) {
+	t.Setenv("COREKV_SHARDS", "3")
+	t.Setenv("SERVERPROC_TEST_KEPT", "1")
+	env := HermeticEnv()
+	for _, kv := range env {
+		if strings.HasPrefix(kv, "COREKV_") {
+			t.Errorf("HermeticEnv() has %q", kv)
+		}
+	}
+	if !slices.Contains(env, "SERVERPROC_TEST_KEPT=1") {
+		t.Errorf("HermeticEnv() = %q, want SERVERPROC_TEST_KEPT=1 kept", env)
 	}
 }
