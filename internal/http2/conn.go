@@ -32,7 +32,6 @@ type Conn struct {
 	maxClientID  uint32
 	streams      []*stream // open streams, by age
 	free         []*stream
-	next         int // where the next round-robin pass over streams starts
 	sendWindow   int64
 	peerWindow   int64 // the peer's SETTINGS_INITIAL_WINDOW_SIZE
 	peerFrame    int   // the peer's SETTINGS_MAX_FRAME_SIZE
