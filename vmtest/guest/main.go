@@ -23,8 +23,7 @@ func main() {
 		fmt.Fprintf(os.Stderr, "nompol: %v\n", err)
 		os.Exit(1)
 	}
-	if err := runInit(); err != nil {
-		fmt.Fprintf(os.Stderr, "vmtest guest: %v\n", err)
-		os.Exit(1)
-	}
+	err := runInit() // returns only on failure
+	fmt.Fprintf(os.Stderr, "vmtest guest: %v\n", err)
+	os.Exit(1)
 }
