@@ -106,9 +106,9 @@ type Config struct {
 	// Logf logs one line. Default: no logging.
 	Logf func(format string, args ...any)
 
-	// wrap, if set, wraps the net/http handler (std engine and HTTP/2
-	// streams), inside the concurrency limit: a hook for this package's
-	// tests, out of the public Config.
+	// wrap, if set, wraps the net/http handler (the std engine's
+	// requests, over HTTP/1.1 and HTTP/2), inside the concurrency limit: a
+	// hook for this package's tests, out of the public Config.
 	wrap func(http.Handler) http.Handler
 }
 
@@ -148,9 +148,10 @@ func (c Config) withDefaults() Config {
 type Group struct {
 	cfg    Config
 	shards []*shard
-	// h1 and h2 serve HTTP/2 connections. h1 is never served on a listener:
-	// it carries the base configuration and its Shutdown sends GOAWAY to
-	// every HTTP/2 connection.
+	// h1 and h2 serve the std engine's HTTP/2 connections (the loop
+	// engine serves its own). h1 is never served on a listener: it carries
+	// the base configuration and its Shutdown sends GOAWAY to every such
+	// connection.
 	h1 *http.Server
 	h2 *xhttp2.Server
 	// exec carries out the API's operations for every protocol.
@@ -173,7 +174,8 @@ type shard struct {
 	pinned  atomic.Bool
 	// h2srv is the loop's HTTP/2 server, for its counters.
 	h2srv atomic.Pointer[http2.Server]
-	// handler serves HTTP/2 streams and, in the std engine, every request.
+	// handler serves every request of the std engine, over HTTP/1.1
+	// (net/http) and HTTP/2 (x/net/http2).
 	handler http.Handler
 	h2      h2Conns
 }
