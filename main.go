@@ -6,26 +6,21 @@
 package main
 
 import (
-	"cmp"
-	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log"
+	"log/slog"
 	"os"
-	"os/signal"
 	"runtime"
 	"runtime/debug"
-	"syscall"
 	"time"
 
 	"github.com/alecthomas/kong"
 
-	"github.com/corekv/corekv/affinity"
 	"github.com/corekv/corekv/api"
 	"github.com/corekv/corekv/memlimit"
 	"github.com/corekv/corekv/shard"
-	"github.com/corekv/corekv/socket"
-	"github.com/corekv/corekv/store"
 	"github.com/corekv/corekv/topology"
 )
 
@@ -210,191 +205,13 @@ func (s *serveCmd) Run(logger *log.Logger) error {
 	return serve(g, s.AdminAddr, logger)
 }
 
-// capConcurrency lowers --concurrency-limit to maxConcurrency, saying so.
-func (s *serveCmd) capConcurrency(logger *log.Logger) {
-	if s.ConcurrencyLimit > maxConcurrency {
-		logger.Printf("--concurrency-limit %d is above %d: capped at %d", s.ConcurrencyLimit, maxConcurrency, maxConcurrency)
-		s.ConcurrencyLimit = maxConcurrency
+// newLogger returns the process's logger: log/slog records, text
+// (key=value) or JSON (format), one a line on w. It is a *log.Logger, so
+// that every Printf is one record at level INFO.
+func newLogger(w io.Writer, format string) *log.Logger {
+	var h slog.Handler = slog.NewTextHandler(w, nil)
+	if format == "json" {
+		h = slog.NewJSONHandler(w, nil)
 	}
-}
-
-func (s *serveCmd) logPlan(plan []topology.Shard, logger *log.Logger) {
-	for _, p := range plan {
-		logger.Printf("shard %d: cpu %d core %d package %d node %d pinned=%v engine=%s",
-			p.Shard, p.CPU, p.Core, p.Package, p.Node, s.PinCores, s.Engine)
-	}
-}
-
-// listen opens a listener per shard of plan, steers them (--steer) and
-// logs them with the limits.
-func (s *serveCmd) listen(m *topology.Machine, plan []topology.Shard, maxMemory int64, logger *log.Logger) ([]*socket.Listener, error) {
-	g, err := socket.OpenGroup(socket.Config{Host: s.Host, Port: s.Port}, len(plan))
-	if err != nil {
-		return nil, err
-	}
-	lns := g.Listeners
-	steer(g, steerMode(s.Steer, s.PinCores), m, plan, logger.Printf)
-	logger.Printf("listening on %v with %d shards: %v", lns[0].Addr, len(lns), lns[0].Effective)
-	logger.Printf("limits: max-memory %s (eviction %s), max-conns %d per shard, concurrency %d per shard",
-		memoryLimit(maxMemory), s.Eviction, s.MaxConns, s.ConcurrencyLimit)
-	return lns, nil
-}
-
-func (s *serveCmd) shardConfig(plan []topology.Shard, lns []*socket.Listener, st *store.Cache, logger *log.Logger) shard.Config {
-	return shard.Config{
-		Engine:           s.Engine,
-		Plan:             plan,
-		Listeners:        lns,
-		Pin:              s.PinCores,
-		Store:            st,
-		Limits:           api.Limits{MaxKeySize: s.MaxKeySize, MaxValueSize: s.MaxValueSize},
-		DefaultTTL:       s.DefaultTTL,
-		ConcurrencyLimit: s.ConcurrencyLimit,
-		MaxHeaderSize:    s.MaxHeaderSize,
-		MaxConns:         s.MaxConns,
-		ReadTimeout:      s.ReadTimeout,
-		IdleTimeout:      s.IdleTimeout,
-		ShutdownTimeout:  s.ShutdownTimeout,
-		Logf:             logger.Printf,
-	}
-}
-
-// serve runs g until SIGINT or SIGTERM; a second signal ends the process
-// at once. The admin endpoints, on adminAddr unless it is empty, outlive
-// the drain, so that /healthz says so.
-func serve(g *shard.Group, adminAddr string, logger *log.Logger) error {
-	adminLn, err := listenAdmin(adminAddr)
-	if err != nil {
-		return err
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	go func() {
-		<-ctx.Done()
-		stop() // restores the default action: the next signal kills
-	}()
-	actx, astop := context.WithCancel(context.Background())
-	defer astop()
-	go serveAdmin(actx, adminLn, g, logger)
-	return g.Serve(ctx)
-}
-
-func memoryLimit(n int64) string {
-	if n == 0 {
-		return "unlimited"
-	}
-	return fmt.Sprintf("%d bytes (%.1f MiB)", n, float64(n)/(1<<20))
-}
-
-// newStore builds the store, its segments mapped by mapSeg (nil: no NUMA
-// placement). Segments are 1 MiB, or just large enough for the largest
-// entry (header, key and value) that --max-value-size and --max-key-size
-// allow, rounded up to 4 KiB: with the defaults, 1 MiB + 4 KiB. Smaller
-// segments waste less at the ends of those being filled.
-func (s *serveCmd) newStore(maxBytes int64, mapSeg func(size, node int) ([]byte, error)) (*store.Cache, error) {
-	seg := max(store.DefaultSegmentSize, (store.EntrySize(s.MaxKeySize, s.MaxValueSize)+4095)&^4095)
-	cfg := store.Config{Presize: s.Presize, MaxBytes: maxBytes, SegmentSize: seg, Map: mapSeg}
-	if s.Eviction == "none" {
-		cfg.Eviction = store.EvictNone
-	}
-	return store.New(cfg)
-}
-
-// confine keeps the whole process, runtime threads included, on the
-// shards' CPUs, and sizes GOMAXPROCS to match, plus one: each loop holds
-// a P on its locked thread, and with no P to spare the runtime hands a
-// loop's P off and wakes a thread to look for work every time the loop
-// blocks in epoll_wait (measured under h2c load on one shard: the
-// runtime's threads took 18% of the process's CPU, 3% with the spare P).
-func confine(plan []topology.Shard) error {
-	cpus := make([]int, 0, len(plan))
-	for _, p := range plan {
-		cpus = append(cpus, p.CPU)
-	}
-	if err := affinity.Confine(cpus); err != nil {
-		return fmt.Errorf("confine to CPUs %s: %w", topology.FormatCPUList(cpus), err)
-	}
-	runtime.GOMAXPROCS(len(cpus) + 1)
-	return nil
-}
-
-func (t *topologyCmd) Run(logger *log.Logger) error {
-	var h host
-	if t.Sysfs != "" {
-		h = sysfsHost(t.Sysfs)
-	} else {
-		h = liveHost(logger)
-	}
-	usable, plan, err := t.plan(h)
-	if err != nil {
-		return err
-	}
-	r := topology.NewReport(h.machine, usable, plan)
-	if t.Sysfs == "" || t.Procfs != "" {
-		r.Network = readNetwork(cmp.Or(t.Sysfs, topology.DefaultRoot), cmp.Or(t.Procfs, topology.DefaultProcRoot), h.machine, plan, logger.Printf)
-	}
-	if t.JSON {
-		return r.WriteJSON(os.Stdout)
-	}
-	return r.WriteTable(os.Stdout)
-}
-
-// host is a machine to place shards on, as read from a sysfs tree.
-type host struct {
-	machine *topology.Machine
-	err     error // reading the machine failed
-	// allowed are the CPUs the process may run on; nil means every
-	// online CPU.
-	allowed []int
-	// maxShards caps the default shard count; 0 means no cap.
-	maxShards int
-}
-
-// liveHost reads this machine: its /sys, narrowed to the process's
-// affinity mask, with the default shard count capped by the CPU quota.
-// When /sys cannot be read, the allowed CPUs count as one node.
-func liveHost(logger *log.Logger) host {
-	h := host{maxShards: runtime.GOMAXPROCS(0)} // GOMAXPROCS honours the cgroup CPU quota
-	var err error
-	if h.allowed, err = affinity.Allowed(); err != nil {
-		logger.Printf("cannot read the process's CPU affinity (%v): using every online CPU", err)
-		h.allowed = nil
-	}
-	h.machine, h.err = topology.Read(topology.DefaultRoot)
-	if h.err != nil && h.allowed != nil {
-		logger.Printf("cannot read the topology (%v): treating the %d allowed CPUs as one node", h.err, len(h.allowed))
-		h.machine, h.err = topology.FromCPUs(h.allowed), nil
-	}
-	return h
-}
-
-// sysfsHost reads the sysfs tree at root, whose online CPUs are all usable.
-func sysfsHost(root string) host {
-	m, err := topology.Read(root)
-	return host{machine: m, err: err}
-}
-
-// plan picks the usable CPUs of h (--cpus) and plans the shards on them
-// (--shards).
-func (p *placement) plan(h host) (usable []int, plan []topology.Shard, err error) {
-	if h.err != nil {
-		return nil, nil, h.err
-	}
-	var want []int
-	if p.CPUs != "" {
-		if want, err = topology.ParseCPUList(p.CPUs); err != nil {
-			return nil, nil, usageError{fmt.Errorf("--cpus: %w", err)}
-		}
-	}
-	if usable, err = topology.Usable(h.machine, h.allowed, want); err != nil {
-		return nil, nil, usageError{fmt.Errorf("--cpus: %w", err)}
-	}
-	n := p.Shards
-	if n == 0 && h.maxShards > 0 {
-		n = min(len(usable), h.maxShards)
-	}
-	if plan, err = topology.Plan(h.machine, usable, n); err != nil {
-		return nil, nil, usageError{fmt.Errorf("--shards: %w", err)}
-	}
-	return usable, plan, nil
+	return slog.NewLogLogger(h, slog.LevelInfo)
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log"
-	"log/slog"
 	"net"
 
 	"github.com/corekv/corekv/admin"
@@ -20,17 +19,6 @@ import (
 // to exporters, which is fully taken (9090 is Prometheus's own, 9180
 // ScyllaDB's).
 const defaultAdminAddr = "127.0.0.1:3001"
-
-// newLogger returns the process's logger: log/slog records, text
-// (key=value) or JSON (format), one a line on w. It is a *log.Logger, so
-// that every Printf is one record at level INFO.
-func newLogger(w io.Writer, format string) *log.Logger {
-	var h slog.Handler = slog.NewTextHandler(w, nil)
-	if format == "json" {
-		h = slog.NewJSONHandler(w, nil)
-	}
-	return slog.NewLogLogger(h, slog.LevelInfo)
-}
 
 // validAdminAddr checks --admin-addr: empty, or host:port.
 func validAdminAddr(addr string) error {
