@@ -62,7 +62,9 @@ func TestSteerEndToEnd(t *testing.T) {
 func startCorekv(t *testing.T, bin string, args ...string) *serverproc.Process {
 	t.Helper()
 	args = append([]string{"--host=127.0.0.1", "--port=0", "--cpus=0,1", "--shards=2", "--pin-cores", "--max-memory=64MiB", "--admin-addr="}, args...)
-	srv, err := serverproc.Start(context.Background(), serverproc.Config{Cmd: exec.Command(bin, args...)})
+	cmd := exec.Command(bin, args...)
+	cmd.Env = serverproc.HermeticEnv()
+	srv, err := serverproc.Start(context.Background(), serverproc.Config{Cmd: cmd})
 	if err != nil {
 		t.Fatal(err)
 	}
