@@ -3,12 +3,6 @@
 // seccomp profile may, so that tests can check what corekv does then.
 package seccomptest
 
-import (
-	"errors"
-	"fmt"
-	"runtime"
-)
-
 // RefuseMemoryPolicies installs, on every thread of the calling process
 // and on what it executes, a seccomp filter that fails mbind,
 // get_mempolicy, set_mempolicy and move_pages with EPERM, as Docker's
@@ -24,8 +18,4 @@ func RefuseMemoryPolicies() error {
 // known socket options does. It cannot be undone.
 func RefuseSteering() error {
 	return refuseSteeringImpl()
-}
-
-func unsupported() error {
-	return fmt.Errorf("seccomptest: seccomp filters on %s: %w", runtime.GOOS, errors.ErrUnsupported)
 }
