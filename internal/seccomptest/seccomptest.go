@@ -1,6 +1,7 @@
 // Package seccomptest makes a process refuse the NUMA memory policy
 // calls, or attaching a reuseport BPF program, the way a container's
-// seccomp profile may, so that tests can check what corekv does then.
+// seccomp profile may, so that tests can check what corekv does then;
+// Child runs a test in a child process under such a filter.
 package seccomptest
 
 // RefuseMemoryPolicies installs, on every thread of the calling process
