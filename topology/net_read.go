@@ -156,15 +156,7 @@ func deviceIRQs(dev string) ([]int, error) {
 // readInterruptNames reads /proc/interrupts: the name of each numbered
 // interrupt.
 func readInterruptNames(name string) (map[int]string, error) {
-	data, err := os.ReadFile(name)
-	if err != nil {
-		return nil, err
-	}
-	names, err := parseInterrupts(string(data))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	return names, nil
+	return readParsed(name, parseInterrupts)
 }
 
 // parseInterrupts parses the text of /proc/interrupts: a header naming

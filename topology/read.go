@@ -165,15 +165,22 @@ func (f *facts) readNodeIDs() error {
 
 // readCPUList reads a file in cpulist syntax. Node lists share the syntax.
 func readCPUList(name string) ([]int, error) {
+	return readParsed(name, func(s string) ([]int, error) { return ParseCPUList(strings.TrimSpace(s)) })
+}
+
+// readParsed reads the file name and parses its text with parse; a parse
+// error names the file.
+func readParsed[T any](name string, parse func(string) (T, error)) (T, error) {
+	var zero T
 	data, err := os.ReadFile(name)
 	if err != nil {
-		return nil, err
+		return zero, err
 	}
-	list, err := ParseCPUList(strings.TrimSpace(string(data)))
+	v, err := parse(string(data))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return zero, fmt.Errorf("%s: %w", name, err)
 	}
-	return list, nil
+	return v, nil
 }
 
 // readInt reads a file holding one decimal integer, such as core_id.
@@ -205,15 +212,7 @@ func readOptionalInt(name string, n *int) error {
 
 // readDistances reads a nodeN/distance file.
 func readDistances(name string) ([]int, error) {
-	data, err := os.ReadFile(name)
-	if err != nil {
-		return nil, err
-	}
-	row, err := parseDistances(string(data))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	return row, nil
+	return readParsed(name, parseDistances)
 }
 
 // parseDistances parses a row of the node distance table: space-separated
