@@ -50,16 +50,21 @@ func testEviction(t *testing.T, bin, engine, proto string) int64 {
 			}
 		})
 	}
+	// The reader runs until every writer is done: a write that failed
+	// (counted above) must end the test with its error, not leave the
+	// reader waiting for an acknowledgement that never comes.
+	writing := make(chan struct{})
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		rng := rand.New(rand.NewPCG(9, 9))
-		for n := 0; ; n++ {
-			mu.Lock()
-			if len(recent) == writers*perWriter {
-				mu.Unlock()
+		for {
+			select {
+			case <-writing:
 				return
+			default:
 			}
+			mu.Lock()
 			var e [2]string
 			if len(recent) > 0 {
 				e = recent[len(recent)-1-rng.IntN(min(len(recent), 64))]
@@ -71,6 +76,7 @@ func testEviction(t *testing.T, bin, engine, proto string) int64 {
 		}
 	}()
 	wg.Wait()
+	close(writing)
 	<-done
 	st, err := srv.stats(c.Client)
 	switch {
