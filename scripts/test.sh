@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Runs all of corekv's tests on a fresh Debian machine: installs what they
-# need (curl; QEMU and a Debian kernel for the VM suite), then vets and
-# tests every package, runs a bounded fuzz pass and the multi-socket VM suite.
+# Runs all of corekv's tests on a fresh Debian machine, as root: installs
+# what they need (curl, nginx and iproute2 for deploy/test.sh, memcached and
+# Redis for bench/peers, Prometheus, h2load and h2spec; QEMU and a Debian
+# kernel for the VM suite), then vets and tests every package (also under
+# -race), runs a bounded fuzz pass, the nginx deployment test in network
+# namespaces, the Kubernetes manifest check and the multi-socket VM suite.
 #   scripts/test.sh           everything
 #   SKIP_VM=1 scripts/test.sh everything but the VM suite
 set -euo pipefail
