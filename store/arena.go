@@ -24,8 +24,10 @@ type segment struct {
 	mem  []byte
 	id   uint32
 	node int
-	// gen changes each time the segment is taken for writing, so that a
-	// copying reader can tell whether what it copied was rewritten.
+	// gen changes each time the segment's memory may change under a
+	// reader: when it is taken for writing (arena.open) and when its
+	// pages are given back (arena.release), so that a copying reader
+	// can tell whether what it copied was rewritten or zeroed.
 	gen   atomic.Uint64
 	live  atomic.Int64 // bytes of published chunks that are still current
 	state atomic.Int32
@@ -211,8 +213,7 @@ func (a *arena) reclaim() {
 			continue
 		}
 		s.state.Store(segFree)
-		if (max > 0 && a.resident > max || a.nready >= keepReady) && release(s.mem) == nil {
-			s.released = true
+		if (max > 0 && a.resident > max || a.nready >= keepReady) && a.release(s) {
 			a.addResident(s, -1)
 			a.released = append(a.released, s)
 			continue
@@ -225,6 +226,21 @@ func (a *arena) reclaim() {
 	}
 	clear(a.limbo[len(kept):])
 	a.limbo = kept
+}
+
+// release gives the pages of free segment s back to the kernel, which
+// zeroes them: that is a write to the segment, so it changes gen first.
+// A copying reader (Cache.copyAt) is in no QSBR slot and may still be
+// reading a chunk of s; without the new gen it could read the header
+// before the zeroing and the value after, see gen unchanged, and return
+// zeros for the value. a.mu held.
+func (a *arena) release(s *segment) bool {
+	s.gen.Add(1)
+	if release(s.mem) != nil {
+		return false
+	}
+	s.released = true
+	return true
 }
 
 func (a *arena) lockedReclaim() {

@@ -33,3 +33,43 @@ func TestReleaseAfterDelete(t *testing.T) {
 			st.ArenaBytes, (keepReady+2)*seg, st.Items, st.Bytes)
 	}
 }
+
+// TestReleaseChangesGen checks that giving a segment's pages back, which
+// zeroes them, changes its generation: a copying Get that read a chunk's
+// header before the zeroing and its value after must see the segment
+// changed and copy again, not return zeros as the value.
+func TestReleaseChangesGen(t *testing.T) {
+	const seg = 4096
+	c := newCache(t, Config{SegmentSize: seg})
+	sh := c.NewShard(-1)
+	value := make([]byte, 1000)
+	for i := range 400 {
+		if err := sh.Set(fmt.Appendf(nil, "k%d", i), value, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	gens := map[*segment]uint64{}
+	for _, s := range *c.ar.tab.Load() {
+		if s != nil {
+			gens[s] = s.gen.Load()
+		}
+	}
+	for i := range 400 {
+		sh.Delete(fmt.Appendf(nil, "k%d", i))
+	}
+	sh.Quiescent(time.Now())
+	sh.Maintain()
+	released := 0
+	for s, gen := range gens {
+		if !s.released {
+			continue
+		}
+		released++
+		if s.gen.Load() == gen {
+			t.Errorf("segment %d: pages given back, gen still %d", s.id, gen)
+		}
+	}
+	if released == 0 {
+		t.Fatalf("no segment of %d was given back", len(gens))
+	}
+}
