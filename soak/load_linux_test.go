@@ -37,8 +37,14 @@ func newSoakClient(proto string) *soakClient {
 		p.SetHTTP1(true)
 	}
 	tr := &http.Transport{Protocols: p, DisableCompression: true, MaxIdleConnsPerHost: 64}
-	return &soakClient{Client: &http.Client{Transport: tr}, major: major}
+	return &soakClient{Client: &http.Client{Transport: tr, Timeout: requestTimeout}, major: major}
 }
+
+// requestTimeout bounds one request of a soakClient, reply body
+// included: a request the server leaves unanswered fails the test with
+// its error instead of hanging it until go test's timeout. No request of
+// these tests takes more than a fraction of it.
+const requestTimeout = time.Minute
 
 // soakReply is a complete reply.
 type soakReply struct {
