@@ -308,6 +308,22 @@ func (a *arena) needEvict(reserve int) bool {
 	return a.resident-a.nready-len(a.limbo)+reserve > a.limit()
 }
 
+// waitState says what a writer that found no segment to take is
+// waiting for: whether any segment is in limbo, and whether an event
+// loop (not a spare writer, which is only slow) has not announced a
+// quiescent state since one of them was retired.
+func (a *arena) waitState() (limbo, loopBehind bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	loops := a.q.minLoops()
+	for _, s := range a.limbo {
+		if s.tag > loops {
+			return true, true
+		}
+	}
+	return len(a.limbo) > 0, false
+}
+
 // arenaStats is the arena's part of Stats.
 type arenaStats struct {
 	resident, mapped int

@@ -16,8 +16,9 @@ import (
 // is ready (another shard has not passed a quiescent state since) it
 // takes one past the limit, up to an overdraft of 1/32 of the limit (at
 // least 4 segments), which segments coming back from limbo then pay
-// off; past that it waits up to maxWait for one, and then returns
-// ErrFull rather than let memory grow without bound behind a stuck shard.
+// off; past that it waits for one (see newSegment), and returns ErrFull
+// only when an event loop, which may be stuck, held reclamation back for
+// maxWait, rather than let memory grow without bound behind it.
 //
 // q is the queue the chunk goes to: the Shard has an open segment for each.
 func (sh *Shard) alloc(size, q int) (*segment, int, error) {
@@ -30,6 +31,7 @@ func (sh *Shard) alloc(size, q int) (*segment, int, error) {
 		if err != nil {
 			return nil, 0, err
 		}
+		sh.sealOpen(q) // one an eviction in newSegment moved entries to
 		sh.open[q], sh.end[q] = seg, 0
 		if sh.c.ar.needEvict(sh.c.readyTarget()) {
 			sh.evict()
@@ -41,15 +43,30 @@ func (sh *Shard) alloc(size, q int) (*segment, int, error) {
 	return nil, 0, ErrTooLarge // unreachable for size ≤ SegmentSize
 }
 
-// maxWait bounds how long a writer waits for a segment at the limit.
+// maxWait bounds how long a writer waits for a segment at the limit
+// while an event loop holds reclamation back, or nothing can come back.
 const maxWait = 20 * time.Millisecond
 
+// spareWait is how long a writer sleeps between looks while only spare
+// writers hold reclamation back: they are running, or will be.
+const spareWait = 50 * time.Microsecond
+
 // newSegment takes a segment for queue q, past the limit if it must, as
-// alloc says.
+// alloc says. While it waits, a spare Shard (a goroutine's writer: it
+// holds no arena memory here, and gives out no value slices) is offline,
+// so that writers waiting for each other do not hold back the very
+// segments they wait for; and when nothing is on its way back from limbo
+// it evicts a segment itself. It waits as long as it takes for other
+// spare writers, goroutines that are merely slow (preempted, or
+// descheduled under load) to leave the segments they may read; it
+// returns ErrFull only after maxWait during which an event loop did not
+// announce a quiescent state (it may be stuck) or nothing could come
+// back. It never takes past the overdraft, so memory stays bounded.
 func (sh *Shard) newSegment(q int) (*segment, error) {
 	a := &sh.c.ar
 	over := a.overdraftMax()
 	var deadline time.Time
+	away := false
 	for {
 		seg, err := a.take(sh.node)
 		if err == nil && seg == nil {
@@ -59,12 +76,31 @@ func (sh *Shard) newSegment(q int) (*segment, error) {
 			seg.queue = q
 		}
 		if err != nil || seg != nil {
+			if away {
+				sh.online()
+			}
 			return seg, err
+		}
+		if sh.q.spare && !away {
+			sh.offline()
+			away = true
+		}
+		limbo, loopBehind := a.waitState()
+		if !limbo && sh.evict() {
+			continue // a segment is on its way back now
+		}
+		if limbo && !loopBehind {
+			deadline = time.Time{}
+			time.Sleep(spareWait)
+			continue
 		}
 		now := time.Now()
 		if deadline.IsZero() {
 			deadline = now.Add(maxWait)
 		} else if now.After(deadline) {
+			if away {
+				sh.online()
+			}
 			return nil, ErrFull
 		}
 		runtime.Gosched()

@@ -26,14 +26,18 @@ const offline = math.MaxUint64
 type qslot struct {
 	_    [64]byte
 	seen atomic.Uint64
-	_    [56]byte
+	// spare is set for the slots of the Cache's own writers (goroutines,
+	// see Cache.spareShard), not event loops: one of those that holds
+	// reclamation back is only slow, never stuck.
+	spare bool
+	_     [55]byte
 }
 
 func (q *qsbr) init() { q.epoch.Store(1) }
 
-// register adds an online slot.
-func (q *qsbr) register() *qslot {
-	s := &qslot{}
+// register adds an online slot, for a spare writer or an event loop.
+func (q *qsbr) register(spare bool) *qslot {
+	s := &qslot{spare: spare}
 	s.seen.Store(q.epoch.Load())
 	q.mu.Lock()
 	defer q.mu.Unlock()
@@ -70,6 +74,19 @@ func (q *qsbr) min() uint64 {
 	if p := q.slots.Load(); p != nil {
 		for _, s := range *p {
 			m = min(m, s.seen.Load())
+		}
+	}
+	return m
+}
+
+// minLoops is min over the slots of event loops alone.
+func (q *qsbr) minLoops() uint64 {
+	m := uint64(offline)
+	if p := q.slots.Load(); p != nil {
+		for _, s := range *p {
+			if !s.spare {
+				m = min(m, s.seen.Load())
+			}
 		}
 	}
 	return m

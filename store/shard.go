@@ -66,7 +66,7 @@ func (c *Cache) NewShard(node int) *Shard {
 }
 
 func (c *Cache) newShard(node int, register bool) *Shard {
-	sh := &Shard{c: c, node: node, q: c.q.register(), buf: make([]*segment, 0, 2)}
+	sh := &Shard{c: c, node: node, q: c.q.register(!register), buf: make([]*segment, 0, 2)}
 	sh.now = c.sec(c.now())
 	c.mu.Lock()
 	defer c.mu.Unlock()
