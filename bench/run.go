@@ -34,7 +34,7 @@ func run(ctx context.Context, c *cli, stdout, stderr io.Writer) error {
 		return err
 	}
 	cfg.Logf = logf
-	if cfg.ClientCPUs, cfg.ServerCPUs, err = c.placement(logf); err != nil {
+	if cfg.ClientCPUs, cfg.ServerCPUs, err = suite.Placement(c.ClientCPUs, c.ServerCPUs); err != nil {
 		return err
 	}
 	if cfg.Load.ConnCPUs, err = c.connCPUs(cfg.ClientCPUs); err != nil {
@@ -179,31 +179,6 @@ func targetAddr(s string) (string, error) {
 		return u.Host + ":80", nil
 	}
 	return u.Host, nil
-}
-
-// placement returns the client's and the server's CPUs: the flags, or a
-// split of the allowed CPUs by core.
-func (c *cli) placement(logf func(string, ...any)) (client, srv []int, err error) {
-	allowed, err := affinity.Allowed()
-	if err != nil {
-		return nil, nil, err
-	}
-	m, err := topology.Read(topology.DefaultRoot)
-	if err != nil {
-		m = nil // split CPU by CPU
-	}
-	client, srv = suite.SplitCPUs(m, allowed)
-	if c.ClientCPUs != "" {
-		if client, err = topology.ParseCPUList(c.ClientCPUs); err != nil {
-			return nil, nil, fmt.Errorf("--client-cpus: %w", err)
-		}
-	}
-	if c.ServerCPUs != "" {
-		if srv, err = topology.ParseCPUList(c.ServerCPUs); err != nil {
-			return nil, nil, fmt.Errorf("--server-cpus: %w", err)
-		}
-	}
-	return client, srv, nil
 }
 
 // connCPUs parses --conn-cpus, which must lie within the client's CPUs.

@@ -33,7 +33,7 @@ func newEnv(ctx context.Context, c *common, stdout, stderr io.Writer) (*env, fun
 	e := &env{common: c, ctx: ctx, out: stdout, corekvBin: c.CorekvBin}
 	e.logf = func(format string, args ...any) { fmt.Fprintf(stderr, "peers: "+format+"\n", args...) }
 	var err error
-	if e.clientCPUs, e.serverCPUs, err = c.placement(); err != nil {
+	if e.clientCPUs, e.serverCPUs, err = suite.Placement(c.ClientCPUs, c.ServerCPUs); err != nil {
 		return nil, nil, err
 	}
 	for _, cpu := range e.clientCPUs {
@@ -63,29 +63,4 @@ func newEnv(ctx context.Context, c *common, stdout, stderr io.Writer) (*env, fun
 		}
 	}
 	return e, cleanup, nil
-}
-
-// placement returns the client's and the servers' CPUs: the flags, or a
-// split of the allowed CPUs by core, as bench makes it.
-func (c *common) placement() (client, srv []int, err error) {
-	allowed, err := affinity.Allowed()
-	if err != nil {
-		return nil, nil, err
-	}
-	m, err := topology.Read(topology.DefaultRoot)
-	if err != nil {
-		m = nil // split CPU by CPU
-	}
-	client, srv = suite.SplitCPUs(m, allowed)
-	if c.ClientCPUs != "" {
-		if client, err = topology.ParseCPUList(c.ClientCPUs); err != nil {
-			return nil, nil, fmt.Errorf("--client-cpus: %w", err)
-		}
-	}
-	if c.ServerCPUs != "" {
-		if srv, err = topology.ParseCPUList(c.ServerCPUs); err != nil {
-			return nil, nil, fmt.Errorf("--server-cpus: %w", err)
-		}
-	}
-	return client, srv, nil
 }

@@ -2,8 +2,10 @@ package suite
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 
+	"github.com/corekv/corekv/affinity"
 	"github.com/corekv/corekv/topology"
 )
 
@@ -48,4 +50,31 @@ func SplitCPUs(m *topology.Machine, allowed []int) (client, server []int) {
 	slices.Sort(client)
 	slices.Sort(server)
 	return client, server
+}
+
+// Placement returns the load generator's and the server's CPUs: the
+// cpulists given (--client-cpus, --server-cpus), or for an empty one
+// SplitCPUs of the process's allowed CPUs on this machine (CPU by CPU
+// where /sys cannot be read).
+func Placement(clientCPUs, serverCPUs string) (client, srv []int, err error) {
+	allowed, err := affinity.Allowed()
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := topology.Read(topology.DefaultRoot)
+	if err != nil {
+		m = nil // split CPU by CPU
+	}
+	client, srv = SplitCPUs(m, allowed)
+	if clientCPUs != "" {
+		if client, err = topology.ParseCPUList(clientCPUs); err != nil {
+			return nil, nil, fmt.Errorf("--client-cpus: %w", err)
+		}
+	}
+	if serverCPUs != "" {
+		if srv, err = topology.ParseCPUList(serverCPUs); err != nil {
+			return nil, nil, fmt.Errorf("--server-cpus: %w", err)
+		}
+	}
+	return client, srv, nil
 }
