@@ -1,6 +1,7 @@
 package http1
 
 import (
+	"bytes"
 	"net/http"
 	"strconv"
 
@@ -110,6 +111,18 @@ func (o *Out) BytesFrom(skip int) []byte {
 		skip = 0
 	}
 	return rest
+}
+
+// Own copies the values o references, so that o holds nothing the
+// value-lifetime rule could take away before the batch is written: for a
+// loop that must give up its hold on the store in the middle of a batch
+// (see store.Shard.OnWait). It is rare, and allocates.
+func (o *Out) Own() {
+	for i := range o.segs {
+		if s := &o.segs[i]; s.ext != nil {
+			s.ext = bytes.Clone(s.ext)
+		}
+	}
 }
 
 // Continue appends an interim 100 Continue response.

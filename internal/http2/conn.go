@@ -85,6 +85,7 @@ func (c *Conn) Done() bool { return c.done }
 func (c *Conn) Feed(in []byte, out Sink) int {
 	c.out = out
 	c.srv.w.b = out.Buffer()
+	c.srv.feeding = c
 	defer c.retain()
 	pos := 0
 	if !c.prefaceDone {

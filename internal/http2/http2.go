@@ -143,6 +143,20 @@ type Server struct {
 	now   time.Time
 	date  []byte
 	stats counters
+	// feeding is the connection in Feed or Upgrade, whose Serve calls
+	// may return values the connection then references.
+	feeding *Conn
+}
+
+// Own makes the connection being fed, if any, copy the values its
+// answers still reference, as Feed does when it returns: for a Serve
+// callback that must stop holding the values it returned before (see
+// store.Shard.OnWait). Output already in the Sink is the caller's to
+// copy (http1.Out.Own).
+func (s *Server) Own() {
+	if s.feeding != nil {
+		s.feeding.own()
+	}
 }
 
 // counters are read by other goroutines.

@@ -364,6 +364,12 @@ func (c *Conn) pump() {
 func (c *Conn) retain() {
 	c.out = nil
 	c.srv.w.b = nil
+	c.srv.feeding = nil
+	c.own()
+}
+
+// own copies the answers that reference bytes Serve returned.
+func (c *Conn) own() {
 	for _, s := range c.streams {
 		if len(s.pending) > 0 && !s.owned {
 			s.pending = bytes.Clone(s.pending)

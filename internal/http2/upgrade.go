@@ -32,6 +32,7 @@ func (c *Conn) Upgrade(settings []byte, method, path string, body []byte, out Si
 	}
 	c.out = out
 	c.srv.w.b = out.Buffer()
+	c.srv.feeding = c
 	defer c.retain()
 	*out.Buffer() = append(*out.Buffer(), Switching...)
 	c.start()
