@@ -181,16 +181,18 @@ func (c *Cache) readyTarget() int {
 	return 3 + len(c.shards)/8
 }
 
-// spareShard locks and returns a writer for a goroutine.
+// spareShard locks and returns a writer for a goroutine: the first one
+// free, so that only as many spare writers hold open segments (two
+// each, up to one writer per GOMAXPROCS) as goroutines write at once,
+// rather than every one of them after a while.
 func (c *Cache) spareShard() *Shard {
-	i := rand.IntN(len(c.spare))
-	for j := range c.spare {
-		if sh := c.spare[(i+j)%len(c.spare)]; sh.mu.TryLock() {
+	for _, sh := range c.spare {
+		if sh.mu.TryLock() {
 			sh.online()
 			return sh
 		}
 	}
-	sh := c.spare[i]
+	sh := c.spare[rand.IntN(len(c.spare))]
 	sh.mu.Lock()
 	sh.online()
 	return sh

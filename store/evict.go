@@ -44,24 +44,29 @@ func (sh *Shard) alloc(size, q int) (*segment, int, error) {
 }
 
 // maxWait bounds how long a writer waits for a segment at the limit
-// while an event loop holds reclamation back, or nothing can come back.
-const maxWait = 20 * time.Millisecond
+// while an event loop that is not waiting itself holds reclamation back
+// (it is in the middle of a batch, or descheduled; one that does not pass
+// a quiescent state for this long is taken to be stuck), or while nothing
+// can come back: then the write fails with ErrFull rather than hang.
+const maxWait = 250 * time.Millisecond
 
 // spareWait is how long a writer sleeps between looks while only spare
 // writers hold reclamation back: they are running, or will be.
 const spareWait = 50 * time.Microsecond
 
 // newSegment takes a segment for queue q, past the limit if it must, as
-// alloc says. While it waits, a spare Shard (a goroutine's writer: it
-// holds no arena memory here, and gives out no value slices) is offline,
-// so that writers waiting for each other do not hold back the very
-// segments they wait for; and when nothing is on its way back from limbo
-// it evicts a segment itself. It waits as long as it takes for other
-// spare writers, goroutines that are merely slow (preempted, or
-// descheduled under load) to leave the segments they may read; it
-// returns ErrFull only after maxWait during which an event loop did not
-// announce a quiescent state (it may be stuck) or nothing could come
-// back. It never takes past the overdraft, so memory stays bounded.
+// alloc says. Before it waits, a Shard steps aside: a spare Shard (a
+// goroutine's writer: it holds no arena memory here, and gives out no
+// value slices) goes offline, and so does a loop's Shard with an OnWait
+// callback once the callback has copied what the loop's batch still
+// references. So writers waiting for each other do not hold back the very
+// segments they wait for. When nothing is on its way back from limbo it
+// evicts a segment itself. It waits as long as it takes for spare
+// writers, goroutines that are merely slow (preempted, or descheduled
+// under load), to leave the segments they may read; it returns ErrFull
+// only after maxWait during which an event loop did not announce a
+// quiescent state (it may be stuck) or nothing could come back. It never
+// takes past the overdraft, so memory stays bounded.
 func (sh *Shard) newSegment(q int) (*segment, error) {
 	a := &sh.c.ar
 	over := a.overdraftMax()
@@ -81,7 +86,10 @@ func (sh *Shard) newSegment(q int) (*segment, error) {
 			}
 			return seg, err
 		}
-		if sh.q.spare && !away {
+		if !away && (sh.q.spare || sh.release != nil) {
+			if sh.release != nil {
+				sh.release()
+			}
 			sh.offline()
 			away = true
 		}

@@ -33,6 +33,8 @@ type Shard struct {
 	// atomic write per Get, and published to n by Maintain.
 	hits, misses int64
 	n            counters
+	// release is the loop's OnWait callback.
+	release func()
 }
 
 // pending is the entry Begin started and Commit publishes.
@@ -84,6 +86,15 @@ func (sh *Shard) Quiescent(now time.Time) {
 	sh.now = sh.c.sec(now)
 	sh.c.q.quiescent(sh.q)
 }
+
+// OnWait sets release, which the Shard calls when a write at the limit
+// must wait for other loops to pass a quiescent state before memory can
+// be reused (see newSegment). release must leave the loop holding no
+// value slice from Get, copying those its batch still needs; the Shard
+// then goes offline while it waits, so that loops writing past the limit
+// at once do not each hold back the memory the others wait for. Without
+// it the Shard waits online, and only for a while (maxWait).
+func (sh *Shard) OnWait(release func()) { sh.release = release }
 
 // Offline announces that the loop holds no value slice and will not read
 // until Online: call it before blocking.
