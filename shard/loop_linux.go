@@ -179,6 +179,7 @@ func (l *loop) init() {
 	l.key = make([]byte, 0, l.cfg.Limits.MaxKeySize)
 	l.exec = &l.s.g.exec
 	l.st = l.cfg.Store.NewShard(l.s.plan.Node)
+	l.st.OnWait(l.release)
 	l.h2 = l.newH2()
 	l.m = &l.s.m.Loop
 	l.tick(l.cfg.Now())
@@ -277,6 +278,16 @@ func (l *loop) run() error {
 		}
 		l.yield()
 	}
+}
+
+// release is the store's OnWait callback, for a write at the memory
+// limit that must wait for the other loops to pass a quiescent state: the
+// loop copies the values its batch still references (in l.out, and in
+// the HTTP/2 answers of the connection being fed) and so holds none while
+// it waits offline.
+func (l *loop) release() {
+	l.out.Own()
+	l.h2.Own()
 }
 
 // yield passes through the Go scheduler every yieldEvery of a busy loop.

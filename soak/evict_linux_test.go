@@ -25,15 +25,6 @@ const (
 // margin. It returns the replies verified.
 func testEviction(t *testing.T, bin, engine, proto string) int64 {
 	args := []string{"--engine", engine, "--max-memory", "16MiB", "--presize", "1024"}
-	if engine == "loop" {
-		// One event loop. Two loops that both write past the limit at
-		// once can each wait for a segment while online, holding back
-		// the segments the other retired, until one answers 507 after
-		// store.maxWait: a known bug (issue 11 stays open for it; the
-		// store's goroutine writers no longer have it). This test keeps
-		// asserting that every write through one loop succeeds.
-		args = append(args, "--shards", "1")
-	}
 	srv := startServer(t, bin, 5*time.Second, args...)
 	c := newSoakClient(proto)
 	l := newSoakLoad(srv, []*soakClient{c}, 0, 0)
