@@ -148,7 +148,7 @@ func (c *Cache) unreserve(delta int64) {
 }
 
 // chunkAt returns the chunk a handle names.
-func (c *Cache) chunkAt(h handle) chunk { return chunk{c.ar.seg(h.id()).mem, h.off()} }
+func (c *Cache) chunkAt(h handle) chunk { return mustChunk(c.ar.seg(h.id()).mem, h.off()) }
 
 // IndexBytesPerEntry is what a Cache with Evict counts for each entry's
 // share of the index against Config.MaxBytes: the map's table (64-byte
@@ -256,10 +256,9 @@ func (c *Cache) copyAt(dst []byte, pos uint64, key []byte) ([]byte, time.Duratio
 		}
 		// Until the second look at gen, what follows may read a segment
 		// that is being reused: bound every index by what was read.
-		ch := chunk{seg.mem, hd.off()}
-		k, v, exp := ch.klen(), ch.vlen(), ch.expires()
-		at := hd.off() + chunkHeader
-		match := at+k+v <= len(seg.mem) && bytes.Equal(seg.mem[at:at+k], key)
+		ch, ok := chunkAt(seg.mem, hd.off())
+		k, v, exp, at := ch.k, ch.v, ch.exp, ch.at
+		match := ok && at+k+v <= len(seg.mem) && bytes.Equal(seg.mem[at:at+k], key)
 		if match {
 			dst = append(dst[:n], seg.mem[at+k:at+k+v]...)
 		}

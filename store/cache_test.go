@@ -127,7 +127,8 @@ func TestCacheErrors(t *testing.T) {
 		value []byte
 		want  error
 	}{
-		{"fits exactly", []byte("k"), make([]byte, 1024-chunkHeader-4), nil},
+		{"fits exactly", []byte("k"), make([]byte, 1024-1-1-2), nil}, // 2-byte vlen
+		{"one byte more", []byte("k"), make([]byte, 1024-1-1-2+1), ErrTooLarge},
 		{"larger than a segment", []byte("k"), make([]byte, 1024), ErrTooLarge},
 		{"key too long", make([]byte, maxKeyLen+1), nil, ErrKeyTooLong},
 	}

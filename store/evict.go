@@ -203,8 +203,8 @@ func (sh *Shard) walk(seg *segment, mode int) bool {
 	}
 	var minExp uint32
 	all := true
-	for off := 0; off+chunkHeader <= end; {
-		ch := chunk{seg.mem, off}
+	for off := 0; off < end; {
+		ch := mustChunk(seg.mem, off)
 		off += ch.size()
 		if !sh.walkOne(mkHandle(seg.id, ch.off), ch, mode, seg.queue) {
 			all = false

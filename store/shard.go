@@ -206,7 +206,11 @@ func (sh *Shard) Begin(key []byte, n int, ttl time.Duration) ([]byte, error) {
 	if len(key) > maxKeyLen {
 		return nil, ErrKeyTooLong
 	}
-	size := chunkSize(len(key), n)
+	var exp uint32
+	if ttl > 0 {
+		exp = sh.now + uint32(min((ttl+time.Second-1)/time.Second, 1<<31))
+	}
+	size := chunkSize(len(key), n, exp != 0)
 	if size > c.cfg.SegmentSize {
 		return nil, ErrTooLarge
 	}
@@ -224,14 +228,11 @@ func (sh *Shard) Begin(key []byte, n int, ttl time.Duration) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	var exp uint32
-	if ttl > 0 {
-		exp = sh.now + uint32(min((ttl+time.Second-1)/time.Second, 1<<31))
+	if exp != 0 {
 		noteExpiry(seg, exp)
 	}
-	chunk{seg.mem, off}.write(key, n, exp)
+	v := writeChunk(seg.mem, off, key, n, exp)
 	sh.p = pending{seg: seg, off: off, size: size, h: h}
-	v := off + chunkHeader + len(key)
 	return seg.mem[v : v+n : v+n], nil
 }
 
@@ -247,7 +248,7 @@ func (sh *Shard) Commit() error {
 	c, p := sh.c, sh.p
 	sh.p = pending{}
 	hd := mkHandle(p.seg.id, p.off)
-	ch := chunk{p.seg.mem, p.off}
+	ch := mustChunk(p.seg.mem, p.off)
 	key := ch.key()
 	entry := int64(len(key) + ch.vlen())
 	p.seg.live.Add(int64(p.size))

@@ -38,8 +38,8 @@ type Config struct {
 	Eviction Eviction
 
 	// SegmentSize is the size in bytes of the blocks of memory a Cache
-	// maps for entries; an entry (a 16-byte header, the key and the
-	// value, rounded up to 4 bytes) must fit in one. Default 1 MiB.
+	// maps for entries; an entry (a header of 2 to 12 bytes, the key and
+	// the value: EntrySize) must fit in one. Default 1 MiB.
 	SegmentSize int
 
 	// Map returns a new segment of size bytes for a Shard on NUMA node
