@@ -10,8 +10,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/puzpuzpuz/xsync/v3"
 )
 
 // DefaultSegmentSize is the size of the blocks of memory a Cache maps for
@@ -40,7 +38,7 @@ var (
 	ErrKeyTooLong = errors.New("store: key longer than 65535 bytes")
 )
 
-// Cache is the server's store: an xsync.MapOf from a key's 64-bit hash to
+// Cache is the server's store: an index (xsync.MapOfs) from a key's 64-bit hash to
 // a slot, a table of slots holding handles, and the entries themselves
 // (a header, the key and the value) in segments of memory the Cache maps
 // itself, outside the garbage collector's heap.
@@ -51,7 +49,7 @@ var (
 type Cache struct {
 	cfg      Config
 	seed     maphash.Seed
-	m        *xsync.MapOf[uint64, uint32]
+	m        index
 	slots    slots
 	ar       arena
 	q        qsbr
@@ -73,11 +71,7 @@ func New(cfg Config) (*Cache, error) {
 		return nil, fmt.Errorf("store: segment size %d: want a multiple of 4 from 64 to 2 GiB", cfg.SegmentSize)
 	}
 	c := &Cache{cfg: cfg, seed: maphash.MakeSeed(), now: cfg.Now}
-	opts := []func(*xsync.MapConfig){}
-	if cfg.Presize > 0 {
-		opts = append(opts, xsync.WithPresize(cfg.Presize))
-	}
-	c.m = xsync.NewMapOfWithHasher[uint64, uint32](func(h, _ uint64) uint64 { return h }, opts...)
+	c.m.init(cfg.Presize)
 	c.slots.init()
 	c.q.init()
 	arenaMax := int64(0)
