@@ -14,6 +14,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"strconv"
 	"time"
 
 	"github.com/alecthomas/kong"
@@ -53,6 +54,7 @@ type serveCmd struct {
 	PinCores         bool          `help:"Pin each shard's event-loop thread to its CPU and confine the whole process to the shards' CPUs."`
 	Engine           string        `help:"Request engine: loop (per-core epoll loops, Linux) or std (net/http, the baseline)." enum:"loop,std" default:"${engine}"`
 	Presize          int           `help:"Entries the map is presized for; 0: a small map that grows." default:"1000000"`
+	GCPercent        int           `name:"gc-percent" help:"The Go garbage collector's GOGC: how far the heap (the store's index, and the std engine's request garbage) may grow past what the last collection kept, in percent. 0 means auto: GOGC from the environment when set, else ${gcloop} with --engine=loop, whose requests allocate nothing, and 100 with std." default:"0"`
 	MaxKeySize       int           `help:"Longest key in bytes, after percent-decoding (414 beyond)." default:"1024"`
 	MaxValueSize     int           `help:"Largest value in bytes (413 beyond)." default:"1048576"`
 	MaxHeaderSize    int           `help:"Largest HTTP/1 request line plus headers in bytes (414/431 beyond)." default:"16384"`
@@ -81,7 +83,7 @@ func main() {
 		kong.Name("corekv"),
 		kong.Description("A NUMA-aware, core-pinned HTTP key-value cache server."),
 		kong.DefaultEnvars("COREKV"),
-		kong.Vars{"version": version(), "engine": defaultEngine(), "admin": defaultAdminAddr},
+		kong.Vars{"version": version(), "engine": defaultEngine(), "admin": defaultAdminAddr, "gcloop": strconv.Itoa(loopGCPercent)},
 		kong.UsageOnError(),
 	)
 	if err != nil {
@@ -131,6 +133,8 @@ func (s *serveCmd) Validate() error {
 		return fmt.Errorf("--concurrency-limit %d: want at least 1", s.ConcurrencyLimit)
 	case s.Shards < 0:
 		return fmt.Errorf("--shards %d: want 0 (one per CPU) or more", s.Shards)
+	case s.GCPercent < 0:
+		return fmt.Errorf("--gc-percent %d: want 0 (auto) or more", s.GCPercent)
 	case s.Presize < 0:
 		return fmt.Errorf("--presize %d: want 0 or more", s.Presize)
 	case s.DefaultTTL < 0 || s.DefaultTTL > api.MaxTTL || s.DefaultTTL%time.Second != 0:
@@ -159,6 +163,7 @@ func (s *serveCmd) Validate() error {
 
 func (s *serveCmd) Run(logger *log.Logger) error {
 	s.capConcurrency(logger)
+	s.setGCPercent()
 	h := liveHost(logger)
 	_, plan, err := s.plan(h)
 	if err != nil {

@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"log"
+	"os"
 	"os/signal"
 	"runtime"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/corekv/corekv/affinity"
@@ -104,6 +106,40 @@ func (s *serveCmd) newStore(maxBytes int64, mapSeg func(size, node int) ([]byte,
 		cfg.Eviction = store.EvictNone
 	}
 	return store.New(cfg)
+}
+
+// loopGCPercent is --gc-percent's auto value with the loop engine. Its
+// requests allocate nothing, so the heap is the store's index and the
+// garbage is the index's old tables as it grows: at GOGC 100 they pile
+// up to as much again as the live index before a collection (measured:
+// 1,000,000 keys of 100 B, peak resident memory 1.92 times the bytes
+// stored at 100, 1.84 at 25), and collections are rare either way.
+const loopGCPercent = 25
+
+// setGCPercent applies --gc-percent (see its help).
+func (s *serveCmd) setGCPercent() {
+	if p, ok := s.gcPercent(os.LookupEnv); ok {
+		debug.SetGCPercent(p)
+	}
+}
+
+// gcPercent returns the GOGC that --gc-percent asks for, and false when
+// it leaves the runtime's own (GOGC from the environment) alone.
+func (s *serveCmd) gcPercent(lookupEnv func(string) (string, bool)) (int, bool) {
+	switch {
+	case s.GCPercent != 0:
+		return s.GCPercent, true
+	case hasEnv(lookupEnv, "GOGC"):
+		return 0, false
+	case s.Engine == shard.EngineLoop:
+		return loopGCPercent, true
+	}
+	return 100, true
+}
+
+func hasEnv(lookupEnv func(string) (string, bool), name string) bool {
+	_, ok := lookupEnv(name)
+	return ok
 }
 
 // confine keeps the whole process, runtime threads included, on the
