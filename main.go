@@ -53,7 +53,7 @@ type serveCmd struct {
 	ConcurrencyLimit int           `help:"Requests served at once per shard (HTTP/1 requests and HTTP/2 streams); more wait. Values above 500 are capped at 500." default:"250"`
 	PinCores         bool          `help:"Pin each shard's event-loop thread to its CPU and confine the whole process to the shards' CPUs."`
 	Engine           string        `help:"Request engine: loop (per-core epoll loops, Linux) or std (net/http, the baseline)." enum:"loop,std" default:"${engine}"`
-	Presize          int           `help:"Entries the map is presized for; 0: a small map that grows." default:"1000000"`
+	Presize          int           `help:"Entries the index is presized for, when known: filling the store then never grows it; 0: small maps that grow with the store." default:"0"`
 	GCPercent        int           `name:"gc-percent" help:"The Go garbage collector's GOGC: how far the heap (the store's index, and the std engine's request garbage) may grow past what the last collection kept, in percent. 0 means auto: GOGC from the environment when set, else ${gcloop} with --engine=loop, whose requests allocate nothing, and 100 with std." default:"0"`
 	MaxKeySize       int           `help:"Longest key in bytes, after percent-decoding (414 beyond)." default:"1024"`
 	MaxValueSize     int           `help:"Largest value in bytes (413 beyond)." default:"1048576"`
