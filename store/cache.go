@@ -38,10 +38,10 @@ var (
 	ErrKeyTooLong = errors.New("store: key longer than 65535 bytes")
 )
 
-// Cache is the server's store: an index (xsync.MapOfs) from a key's 64-bit hash to
-// a slot, a table of slots holding handles, and the entries themselves
-// (a header, the key and the value) in segments of memory the Cache maps
-// itself, outside the garbage collector's heap.
+// Cache is the server's store: an index (xsync.MapOfs) from a key's
+// 64-bit hash to a slot, a table of slots holding handles, and the
+// entries themselves (a header, the key and the value) in segments of
+// memory the Cache maps itself, outside the garbage collector's heap.
 //
 // Each event loop reads and writes through its own Shard, which reads
 // values zero-copy under the value-lifetime rule (see Shard.Quiescent).
@@ -251,10 +251,12 @@ func (c *Cache) copyAt(dst []byte, pos uint64, key []byte) ([]byte, time.Duratio
 		// Until the second look at gen, what follows may read a segment
 		// that is being reused: bound every index by what was read.
 		ch, ok := chunkAt(seg.mem, hd.off())
-		k, v, exp, at := ch.k, ch.v, ch.exp, ch.at
-		match := ok && at+k+v <= len(seg.mem) && bytes.Equal(seg.mem[at:at+k], key)
+		k, v, at := ch.klen(), ch.vlen(), ch.hlen()
+		match := ok && at+k+v <= len(ch.b) && bytes.Equal(ch.b[at:at+k], key)
+		var exp uint32
 		if match {
-			dst = append(dst[:n], seg.mem[at+k:at+k+v]...)
+			exp = ch.expires()
+			dst = append(dst[:n], ch.b[at+k:at+k+v]...)
 		}
 		fence()
 		if seg.gen.Load() != gen {

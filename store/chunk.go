@@ -53,43 +53,54 @@ func chunkSize(k, v int, expiring bool) int { return headerSize(k, v, expiring) 
 // stored.
 func EntrySize(k, v int) int { return chunkSize(k, v, true) }
 
-// chunk is a decoded view of one chunk at offset off of mem.
+// chunk is a decoded view of one chunk: its bytes from the header to the
+// end of the segment, and its lengths. It is 32 bytes, so that the
+// compiler keeps it in registers: a larger one went through the stack on
+// every lookup and made a Set take twice as long.
 type chunk struct {
-	mem  []byte
-	off  int    // where the header starts
-	at   int    // where the key starts: the header ends
-	k, v int    // key and value lengths
-	exp  uint32 // expiry, 0: never
+	b []byte // from the header to the end of the segment
+	n uint64 // value length | key length<<32 | header length<<48 | t<<52
 }
 
 // chunkAt decodes the header of the chunk at offset off of mem; ok is
 // false when it runs past the end of mem or is malformed. A published
 // chunk is always well formed: only a reader racing with the reuse of
 // a segment (Cache.copyAt) can see !ok, and it bounds what it reads by
-// the lengths it gets, since those may be garbage too.
-func chunkAt(mem []byte, off int) (c chunk, ok bool) {
+// the lengths it gets, since those may be garbage too. The usual header
+// (a key under 64 bytes, no expiry, a value under 128 bytes) is decoded
+// inline, the others by headerSlow.
+func chunkAt(mem []byte, off int) (chunk, bool) {
+	if off >= 0 && off+1 < len(mem) {
+		if kt, v := mem[off], mem[off+1]; kt&0x81|v&0x80 == 0 {
+			return chunk{mem[off:], uint64(v) | uint64(kt>>1)<<32 | 2<<48}, true
+		}
+	}
 	if off < 0 || off >= len(mem) {
 		return chunk{}, false
 	}
-	kt, n := binary.Uvarint(mem[off:])
+	n, ok := headerSlow(mem[off:])
+	return chunk{mem[off:], n}, ok
+}
+
+// headerSlow returns the packed lengths (see chunk.n) of the header at
+// the start of b, and whether it is well formed and within b.
+func headerSlow(b []byte) (uint64, bool) {
+	kt, n := binary.Uvarint(b)
 	if n <= 0 || kt>>1 > maxKeyLen {
-		return chunk{}, false
+		return 0, false
 	}
-	at := off + n
-	v, n := binary.Uvarint(mem[at:])
-	if n <= 0 || v > 1<<31 {
-		return chunk{}, false
+	v, m := binary.Uvarint(b[n:])
+	if m <= 0 || v > 1<<31 {
+		return 0, false
 	}
-	at += n
-	var exp uint32
+	h := n + m
 	if kt&1 != 0 {
-		if at+expiresLen > len(mem) {
-			return chunk{}, false
+		if h+expiresLen > len(b) {
+			return 0, false
 		}
-		exp = binary.LittleEndian.Uint32(mem[at:])
-		at += expiresLen
+		h += expiresLen
 	}
-	return chunk{mem: mem, off: off, at: at, k: int(kt >> 1), v: int(v), exp: exp}, true
+	return v | kt>>1<<32 | uint64(h)<<48 | (kt&1)<<52, true
 }
 
 // mustChunk is chunkAt for a chunk the caller knows is well formed: one
@@ -102,39 +113,53 @@ func mustChunk(mem []byte, off int) chunk {
 	return c
 }
 
-func (c chunk) vlen() int       { return c.v }
-func (c chunk) expires() uint32 { return c.exp }
-func (c chunk) klen() int       { return c.k }
-func (c chunk) size() int       { return c.at - c.off + c.k + c.v }
+func (c chunk) vlen() int { return int(uint32(c.n)) }
+func (c chunk) klen() int { return int(uint16(c.n >> 32)) }
+func (c chunk) hlen() int { return int(c.n >> 48 & 0xf) }
+func (c chunk) size() int { return c.hlen() + c.klen() + c.vlen() }
+
+// expires returns the store second at which the entry expires, 0: never.
+func (c chunk) expires() uint32 {
+	if c.n>>52&1 == 0 {
+		return 0
+	}
+	return binary.LittleEndian.Uint32(c.b[c.hlen()-expiresLen:])
+}
 
 // key returns the chunk's key bytes.
 func (c chunk) key() []byte {
-	return c.mem[c.at : c.at+c.k : c.at+c.k]
+	k, n := c.hlen(), c.klen()
+	return c.b[k : k+n : k+n]
 }
 
 // value returns the chunk's value bytes, capped so that an append by the
 // caller cannot write into the segment.
 func (c chunk) value() []byte {
-	v := c.at + c.k
-	return c.mem[v : v+c.v : v+c.v]
+	v, n := c.hlen()+c.klen(), c.vlen()
+	return c.b[v : v+n : v+n]
 }
 
+// bytes returns the whole chunk.
+func (c chunk) bytes() []byte { return c.b[:c.size()] }
+
 // writeChunk writes the header and key of a new chunk at offset off of
-// mem, for a value of vlen bytes that follows them, and returns where
-// the value goes. The caller has made room: chunkSize(len(key), vlen,
+// mem, for a value of vlen bytes that follows them (see chunk.value), and
+// returns it. The caller has made room: chunkSize(len(key), vlen,
 // expires != 0) bytes.
-func writeChunk(mem []byte, off int, key []byte, vlen int, expires uint32) int {
+func writeChunk(mem []byte, off int, key []byte, vlen int, expires uint32) chunk {
+	b := mem[off:]
 	kt := uint64(len(key)) << 1
 	if expires != 0 {
 		kt |= 1
 	}
-	at := off + binary.PutUvarint(mem[off:], kt)
-	at += binary.PutUvarint(mem[at:], uint64(vlen))
+	h := binary.PutUvarint(b, kt)
+	h += binary.PutUvarint(b[h:], uint64(vlen))
 	if expires != 0 {
-		binary.LittleEndian.PutUint32(mem[at:], expires)
-		at += expiresLen
+		binary.LittleEndian.PutUint32(b[h:], expires)
+		h += expiresLen
 	}
-	return at + copy(mem[at:], key)
+	copy(b[h:], key)
+	return chunk{b, uint64(vlen) | kt>>1<<32 | uint64(h)<<48 | (kt&1)<<52}
 }
 
 // handle names a chunk: its segment's id in the high 32 bits and its

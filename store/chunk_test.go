@@ -33,11 +33,14 @@ func TestChunkRoundTrip(t *testing.T) {
 			}
 			key := bytes.Repeat([]byte("k"), tc.k)
 			mem := make([]byte, 3+size+5)
-			at := writeChunk(mem, 3, key, tc.v, tc.exp)
+			w := writeChunk(mem, 3, key, tc.v, tc.exp)
 			for i := range tc.v {
-				mem[at+i] = byte(i)
+				w.value()[i] = byte(i)
 			}
 			c, ok := chunkAt(mem, 3)
+			if c.n != w.n {
+				t.Fatalf("chunkAt = %#x, writeChunk returned %#x", c.n, w.n)
+			}
 			if !ok {
 				t.Fatal("chunkAt of a written chunk: not ok")
 			}
@@ -62,16 +65,16 @@ func FuzzChunkAt(f *testing.F) {
 	f.Add([]byte{0x81}, 0, uint16(1), uint32(0), uint32(0))
 	f.Fuzz(func(t *testing.T, mem []byte, off int, k uint16, v, exp uint32) {
 		if c, ok := chunkAt(mem, off); ok {
-			if c.at > len(mem) || c.at <= off || c.k > maxKeyLen || c.v > 1<<31 || c.exp != 0 && c.at-off < expiresLen+2 {
+			if c.hlen() > len(mem)-off || c.hlen() < 2 || c.n>>52&1 != 0 && c.hlen() < expiresLen+2 {
 				t.Fatalf("chunkAt(% x, %d) = %+v: header out of bounds", mem, off, c)
 			}
 		}
 		v %= 1 << 16 // keep the buffer small
 		key := bytes.Repeat([]byte{'x'}, int(k))
 		buf := make([]byte, chunkSize(int(k), int(v), exp != 0))
-		writeChunk(buf, 0, key, int(v), exp)
+		w := writeChunk(buf, 0, key, int(v), exp)
 		c, ok := chunkAt(buf, 0)
-		if !ok || c.k != int(k) || c.v != int(v) || c.exp != exp || c.size() != len(buf) {
+		if !ok || c.n != w.n || c.klen() != int(k) || c.vlen() != int(v) || c.expires() != exp || c.size() != len(buf) {
 			t.Fatalf("chunkAt(writeChunk(k %d, v %d, exp %d)) = %+v, %v", k, v, exp, c, ok)
 		}
 	})

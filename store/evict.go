@@ -205,8 +205,9 @@ func (sh *Shard) walk(seg *segment, mode int) bool {
 	all := true
 	for off := 0; off < end; {
 		ch := mustChunk(seg.mem, off)
+		hd := mkHandle(seg.id, off)
 		off += ch.size()
-		if !sh.walkOne(mkHandle(seg.id, ch.off), ch, mode, seg.queue) {
+		if !sh.walkOne(hd, ch, mode, seg.queue) {
 			all = false
 			if exp := ch.expires(); exp != 0 && (minExp == 0 || exp < minExp) {
 				minExp = exp
@@ -291,7 +292,7 @@ func (sh *Shard) move(s uint32, w uint64, ch chunk, q int, over bool) (moved, ro
 	if !ok {
 		return false, false
 	}
-	copy(seg.mem[off:off+size], ch.mem[ch.off:ch.off+size])
+	copy(seg.mem[off:off+size], ch.bytes())
 	if exp := ch.expires(); exp != 0 {
 		noteExpiry(seg, exp)
 	}

@@ -39,10 +39,10 @@ type Shard struct {
 
 // pending is the entry Begin started and Commit publishes.
 type pending struct {
-	seg  *segment
-	off  int
-	size int
-	h    uint64
+	seg *segment
+	off int
+	h   uint64
+	n   uint64 // the chunk's lengths (chunk.n); four fields, so that it stays in registers
 }
 
 // publish makes the Shard's hit and miss counts visible to Stats.
@@ -231,9 +231,9 @@ func (sh *Shard) Begin(key []byte, n int, ttl time.Duration) ([]byte, error) {
 	if exp != 0 {
 		noteExpiry(seg, exp)
 	}
-	v := writeChunk(seg.mem, off, key, n, exp)
-	sh.p = pending{seg: seg, off: off, size: size, h: h}
-	return seg.mem[v : v+n : v+n], nil
+	ch := writeChunk(seg.mem, off, key, n, exp)
+	sh.p = pending{seg: seg, off: off, h: h, n: ch.n}
+	return ch.value(), nil
 }
 
 func noteExpiry(seg *segment, exp uint32) {
@@ -248,15 +248,16 @@ func (sh *Shard) Commit() error {
 	c, p := sh.c, sh.p
 	sh.p = pending{}
 	hd := mkHandle(p.seg.id, p.off)
-	ch := mustChunk(p.seg.mem, p.off)
+	ch := chunk{p.seg.mem[p.off:], p.n}
+	size := ch.size()
 	key := ch.key()
 	entry := int64(len(key) + ch.vlen())
-	p.seg.live.Add(int64(p.size))
+	p.seg.live.Add(int64(size))
 	for pos := p.h; ; {
 		s, ok := c.m.Load(pos)
 		if !ok {
 			if !c.reserve(entry) {
-				sh.kill(hd, p.size)
+				sh.kill(hd, size)
 				return ErrFull
 			}
 			_, loaded := c.m.LoadOrTryCompute(pos, func() (uint32, bool) {
@@ -298,7 +299,7 @@ func (sh *Shard) Commit() error {
 		}
 		oldEntry := int64(oc.klen() + oc.vlen())
 		if !c.reserve(entry - oldEntry) {
-			sh.kill(hd, p.size)
+			sh.kill(hd, size)
 			return ErrFull
 		}
 		if c.slots.at(s).CompareAndSwap(w, uint64(hd)) {

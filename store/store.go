@@ -21,10 +21,10 @@ var ErrFull = errors.New("store: memory limit reached")
 // Config configures a Cache. The zero value sets no limit and grows the
 // map as entries come.
 type Config struct {
-	// Presize is the number of entries the map makes room for up front,
-	// so that filling the store does not pay for growing it (and holding
-	// the old table and the new at once while it does). Values ≤ 0 mean
-	// a small map that grows.
+	// Presize is the number of entries the index makes room for up
+	// front, so that filling the store does not pay for growing it (the
+	// old tables are garbage once it has). Values ≤ 0 mean small maps
+	// that grow.
 	Presize int
 
 	// MaxBytes bounds the store. With Evict it bounds the memory mapped
