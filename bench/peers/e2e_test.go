@@ -55,7 +55,7 @@ func TestMemoryEndToEnd(t *testing.T) {
 	if err := writeMemory(out, e.Servers, rs); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"corekv", "memcached", "redis", "b: 1,500 keys x 1,000 B, overwritten 3 more times", "-m 65536"} {
+	for _, want := range []string{"corekv", "memcached", "redis", "b: 1,500 keys x 1,000 B, overwritten 3 more times", "-m 65536", "added/stored"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}

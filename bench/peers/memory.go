@@ -77,6 +77,12 @@ type memResult struct {
 func (r memResult) peakRatio() float64 { return float64(r.mem.Peak) / float64(r.stored) }
 func (r memResult) endRatio() float64  { return float64(r.mem.Current) / float64(r.stored) }
 
+// addedRatio is what the fill added to the idle server's resident
+// memory, per byte stored.
+func (r memResult) addedRatio() float64 {
+	return float64(r.mem.Peak-r.base.Current) / float64(r.stored)
+}
+
 // Run runs every workload against every server and prints the results.
 func (m *memoryCmd) Run(e *env) error {
 	rs, err := m.collect(e)
