@@ -280,9 +280,10 @@ func (g *Group) Serve(ctx context.Context) error {
 	return first
 }
 
-// maintainStore does the store's background work for the writers of
-// goroutine-based paths (the std engine, HTTP/2 streams) a few times a
-// second until ctx ends; each event loop does its own share.
+// maintainStore does the store's background work a few times a second
+// until ctx ends: all of it for the std engine's goroutine writers; with
+// event loops, which evict and compact for themselves, the expiry that
+// must go on while every loop is blocked (see store.Cache.Maintain).
 func (g *Group) maintainStore(ctx context.Context) {
 	t := time.NewTicker(storeMaintainEvery)
 	defer t.Stop()

@@ -390,3 +390,47 @@ func TestSmallQueueAndGhost(t *testing.T) {
 		t.Errorf("Overdrafts = %d with one writer that announces each write, want 0", st.Overdrafts)
 	}
 }
+
+// TestCacheMaintainBesideLoops checks what Cache.Maintain does where an
+// event loop has a Shard and is blocked (offline): it deletes the
+// entries that expired in the loop's sealed segments, but moves no
+// entry, so that none leaves its writer's node for the spare writer's
+// segment of no node, although half of each segment is dead.
+func TestCacheMaintainBesideLoops(t *testing.T) {
+	clk := newClock()
+	c := newCache(t, Config{Now: clk.Now, SegmentSize: 4096})
+	loop := c.NewShard(0)
+	loop.Quiescent(clk.Now())
+	const n = 60 // 300-byte values: about 13 to a segment
+	for i := range n {
+		ttl := time.Duration(0)
+		if i%2 == 0 {
+			ttl = time.Second
+		}
+		if err := loop.Set(fmt.Appendf(nil, "k%d", i), make([]byte, 300), ttl); err != nil {
+			t.Fatal(err)
+		}
+	}
+	loop.Offline()
+	clk.add(2 * time.Second)
+	for range 4 {
+		c.Maintain()
+	}
+	st := c.Stats()
+	if st.Expirations < n/2-13 {
+		t.Errorf("Expirations = %d, want the %d entries that expired, less those of the loop's open segment", st.Expirations, n/2)
+	}
+	for i := 1; i < n; i += 2 {
+		key := fmt.Sprintf("k%d", i)
+		s, ok := c.m.Load(c.hash([]byte(key)))
+		if !ok {
+			t.Fatalf("%s, which does not expire, is gone", key)
+		}
+		if node := c.ar.seg(c.slots.load(s).id()).node; node != 0 {
+			t.Errorf("%s moved to a segment of node %d, want its writer's node 0", key, node)
+		}
+	}
+	if st.BytesByNode[0] != 0 {
+		t.Errorf("%d bytes of segments of no node: the spare writer took memory", st.BytesByNode[0])
+	}
+}

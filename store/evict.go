@@ -316,11 +316,15 @@ const sweepLook = 1024
 // evicts ahead of need near the limit, deletes the expired entries of
 // up to two segments whose earliest expiry has passed (and of its own
 // open segment), and compacts wasteful segments (see wasteful).
-func (sh *Shard) Maintain() {
+func (sh *Shard) Maintain() { sh.maintain(true) }
+
+// maintain is Maintain; without moves it neither evicts ahead nor
+// compacts, the work that moves entries into the Shard's own segments.
+func (sh *Shard) maintain(moves bool) {
 	c := sh.c
 	sh.publish()
 	c.ar.lockedReclaim()
-	if c.ar.needEvict(c.readyTarget()) {
+	if moves && c.ar.needEvict(c.readyTarget()) {
 		sh.evict()
 	}
 	for _, seg := range sh.open {
@@ -333,11 +337,11 @@ func (sh *Shard) Maintain() {
 	now := sh.now
 	segs := c.ar.sweep(sh.buf, sweepLook, func(seg *segment) bool {
 		m := seg.minExp.Load()
-		return m != 0 && m <= now || wasteful(seg)
+		return m != 0 && m <= now || moves && wasteful(seg)
 	})
 	for _, seg := range segs {
 		sh.walk(seg, walkKeep)
-		if wasteful(seg) && sh.walk(seg, walkMove) {
+		if moves && wasteful(seg) && sh.walk(seg, walkMove) {
 			sh.done(seg)
 			continue
 		}
@@ -358,11 +362,22 @@ func wasteful(seg *segment) bool {
 }
 
 // Maintain does background work for the Cache's own writers (those of
-// Set and Delete): call it a few times a second when no event loop
-// calls Shard.Maintain, as with the std engine.
+// Set and Delete): call it a few times a second. Where event loops hold
+// Shards, which evict ahead and compact for themselves, into segments of
+// their own NUMA node, it only brings segments back from limbo and
+// deletes expired entries: every loop may be blocked with no one to ask
+// for those, and a move by a spare writer would put the entry in a
+// segment of no node.
 func (c *Cache) Maintain() {
 	sh := c.spareShard()
 	defer sh.unlockSpare()
 	sh.now = c.sec(c.now())
-	sh.Maintain()
+	sh.maintain(!c.hasLoops())
+}
+
+// hasLoops reports whether any event loop holds a Shard.
+func (c *Cache) hasLoops() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.shards) > 0
 }
