@@ -66,7 +66,7 @@ type serveCmd struct {
 	IdleTimeout      time.Duration `help:"Idle keep-alive connections close after this long." default:"2m"`
 	ShutdownTimeout  time.Duration `help:"On SIGINT/SIGTERM, how long to let requests in flight finish." default:"10s"`
 	AdminAddr        string        `help:"Address (host:port) of the admin listener: /metrics, /stats, /healthz, /debug/pprof/. Empty disables it." default:"${admin}"`
-	NUMAMemory       string        `name:"numa-memory" help:"NUMA placement of value memory: interleave (spread over every memory node), local (on the writing shard's node), off (where first touched), or auto: interleave with more than one memory node, else off." default:"auto"`
+	NUMAMemory       string        `name:"numa-memory" help:"NUMA placement of value memory: interleave (spread over every memory node), local (on the node of the shard that writes it: that stores it, or that moves it when it evicts or compacts), off (where first touched), or auto: interleave with more than one memory node, else off." default:"auto"`
 	Steer            string        `help:"Which shard takes a new connection: cpu (the shard of the CPU that receives it, else one on that CPU's NUMA node; a BPF program on the listeners), hash (the kernel's hash of addresses and ports), or auto: cpu with --pin-cores, else hash." enum:"auto,cpu,hash" default:"auto"`
 }
 
