@@ -58,11 +58,17 @@ func (h *h2Raw) next() http2.Frame {
 
 // request sends a request's HEADERS.
 func (h *h2Raw) request(id uint32, method, path string, end bool) {
+	h.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: id, BlockFragment: h.headerBlock(method, path), EndStream: end, EndHeaders: true})
+}
+
+// headerBlock encodes a request's header fields with the connection's
+// encoder; the block is valid until the next call.
+func (h *h2Raw) headerBlock(method, path string) []byte {
 	h.buf.Reset()
 	for _, f := range [][2]string{{":method", method}, {":scheme", "http"}, {":path", path}, {":authority", "x"}} {
 		h.enc.WriteField(hpack.HeaderField{Name: f[0], Value: f[1]})
 	}
-	h.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: id, BlockFragment: h.buf.Bytes(), EndStream: end, EndHeaders: true})
+	return h.buf.Bytes()
 }
 
 func (h *h2Raw) get(id uint32, path string) { h.request(id, "GET", path, true) }

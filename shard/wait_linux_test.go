@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"golang.org/x/net/http2"
-	"golang.org/x/net/http2/hpack"
 
 	"github.com/corekv/corekv/api"
 	"github.com/corekv/corekv/store"
@@ -81,11 +80,7 @@ func TestLoopWaitsForMemoryMidBatch(t *testing.T) {
 		var batch bytes.Buffer
 		fr := http2.NewFramer(&batch, nil)
 		send := func(id uint32, method, path string, body []byte) {
-			h.buf.Reset()
-			for _, f := range [][2]string{{":method", method}, {":scheme", "http"}, {":path", path}, {":authority", "x"}} {
-				h.enc.WriteField(hpack.HeaderField{Name: f[0], Value: f[1]})
-			}
-			fr.WriteHeaders(http2.HeadersFrameParam{StreamID: id, BlockFragment: h.buf.Bytes(), EndStream: body == nil, EndHeaders: true})
+			fr.WriteHeaders(http2.HeadersFrameParam{StreamID: id, BlockFragment: h.headerBlock(method, path), EndStream: body == nil, EndHeaders: true})
 			if body != nil {
 				fr.WriteData(id, true, body)
 			}
